@@ -1,0 +1,285 @@
+import { existsSync, statSync } from 'node:fs';
+import { execa } from 'execa';
+import type { ResolvedOptions } from '../cli/options.js';
+import {
+  createPathMatcher,
+  describeScope,
+  inotifyExcludeRegex,
+  isCsync2TempFile,
+  locateCsync2Config,
+  readCsync2Config,
+  selectScope,
+} from '../config/index.js';
+import type { SyncScope } from '../config/types.js';
+import { ConfigError, InotifyCsyncError } from '../errors.js';
+import type { Logger } from '../log/logger.js';
+import { createBatchReader, type BatchReader } from '../batch/batch-reader.js';
+import { ChildProcesses } from '../process/child-processes.js';
+import { QueueFile } from '../queue/queue-file.js';
+import { defaultArgumentBudget } from '../sync/argument-chunks.js';
+import { Csync2Client } from '../sync/csync2-client.js';
+import { Csync2Server } from '../sync/csync2-server.js';
+import { SyncEngine } from '../sync/sync-engine.js';
+import { createEventFilter } from '../watch/event-filter.js';
+import type { WatchEvent } from '../watch/event-record.js';
+import { InstanceLock } from './instance-lock.js';
+import { requireBinaries } from './preflight.js';
+import { SyncLoop } from './sync-loop.js';
+import { WatchSupervisor } from './watch-supervisor.js';
+
+/** lsyncd-style explicit state: what the daemon is doing now. */
+export type DaemonState = 'starting' | 'running' | 'draining' | 'stopped';
+
+/** Server options csync2 -ii understands, taken from the user's csync2 options. */
+function serverArgs(options: ResolvedOptions): string[] {
+  const { csync2 } = options;
+  return [
+    '-N', csync2.host,
+    ...(csync2.database ? ['-D', csync2.database] : []),
+    ...(csync2.configName ? ['-C', csync2.configName] : []),
+    ...(csync2.port ? ['-p', csync2.port] : []),
+  ];
+}
+
+/** Stock csync2 2.0 has no `-b`; a fork does. Its usage text says which one is installed. */
+async function csync2SupportsBatchFlag(): Promise<boolean> {
+  const result = await execa('csync2', ['--help'], { reject: false, stdin: 'ignore', all: true });
+  return /^\s+-b\s/m.test(String(result.all ?? ''));
+}
+
+/**
+ * Wires the pipeline (inotifywait -> filter -> queue file -> reader -> batch ->
+ * csync2) and owns its lifecycle: start-up, the running loop, reload on
+ * SIGHUP and draining on SIGTERM. It throws typed errors; the CLI sets exit codes.
+ */
+export class Daemon {
+  state: DaemonState = 'starting';
+  scope: SyncScope | undefined;
+  private readonly children = new ChildProcesses();
+  private readonly queue: QueueFile;
+  private readonly lock: InstanceLock;
+  private readonly reader: BatchReader;
+  private server: Csync2Server | undefined;
+  private watchers: WatchSupervisor | undefined;
+  private loop: SyncLoop | undefined;
+  private loopDone: Promise<void> | undefined;
+  private filter: ((event: WatchEvent) => string | undefined) | undefined;
+  private stopPromise: Promise<void> | undefined;
+  readonly startedAt = Date.now();
+  eventsSeen = 0;
+  overflows = 0;
+
+  constructor(
+    readonly options: ResolvedOptions,
+    private readonly log: Logger,
+  ) {
+    this.queue = new QueueFile(options.queueFile, log.withTag('queue'), {
+      onAppend: () => this.loop?.notifyAppend(),
+      onNeedFullSync: (reason) => this.loop?.requestFullSync(reason),
+    });
+    this.lock = new InstanceLock(`${options.queueFile}.lock`);
+    this.reader = createBatchReader(options.mode);
+  }
+
+  /** Reads csync2's configuration and derives what this host watches and syncs. */
+  async loadScope(): Promise<SyncScope> {
+    const { options } = this;
+    const file = locateCsync2Config({ config: options.config, configName: options.csync2.configName, env: process.env });
+    const config = await readCsync2Config(file);
+    const scope = selectScope(config, { host: options.csync2.host, groups: options.csync2.groups });
+    for (const root of scope.watchRoots) {
+      if (!existsSync(root)) {
+        throw new ConfigError(`include path ${root} (from ${file}) does not exist: create it, or fix the include in ${file}`);
+      }
+      if (!statSync(root).isDirectory()) {
+        throw new ConfigError(`include path ${root} (from ${file}) is not a directory: inotify-csync watches directories`);
+      }
+    }
+    return scope;
+  }
+
+  /** Starts everything and runs the start-up full sync; resolves when the daemon is running. */
+  async start(): Promise<void> {
+    const { options, log } = this;
+    log.info(`SETTINGS: check_interval=${options.checkIntervalMs / 1000}s full_sync_interval=${options.fullSyncIntervalMs / 1000}s num_lines_until_reset=${options.numLinesUntilReset} num_batched_changes_threshold=${options.numBatchedChangesThreshold} rsync_threshold=${options.rsyncThreshold ?? 'disabled'} parallel_updates=${options.parallelUpdates ? 1 : 0} max_wait_time=${options.maxWaitMs / 1000}s mode=${options.mode} queue=${options.queueFile}`);
+    requireBinaries(['inotifywait', 'csync2', ...(options.rsyncThreshold !== undefined ? ['rsync'] : [])]);
+    const scope = await this.loadScope();
+    this.scope = scope;
+    for (const line of describeScope(scope)) log.withTag('config').info(`CONFIG: ${line}`);
+
+    this.queue.prepareDirectory();
+    this.lock.acquire(options.csync2.host);
+    this.queue.open();
+
+    const client = new Csync2Client({
+      children: this.children,
+      log: log.withTag('csync2'),
+      passThrough: options.csync2.passThrough,
+      timeoutMs: options.csync2TimeoutMs,
+      argumentBudget: defaultArgumentBudget(),
+      supportsBatchFlag: await csync2SupportsBatchFlag(),
+    });
+
+    if (options.runServer) await this.startServer();
+
+    const engine = new SyncEngine({
+      client,
+      server: this.server,
+      peers: scope.peers,
+      pushes: scope.pushes,
+      parallelUpdates: options.parallelUpdates,
+      maxParallel: options.maxParallelPeers,
+      maxWaitMs: options.maxWaitMs,
+      log: log.withTag('sync'),
+    });
+    if (!scope.pushes) log.info('CONFIG: this host is read-only in all its groups: it receives updates and never runs csync2 -u');
+    this.loop = new SyncLoop({
+      queue: this.queue,
+      reader: this.reader,
+      engine,
+      log: log.withTag('sync'),
+      settings: {
+        checkIntervalMs: options.checkIntervalMs,
+        fullSyncIntervalMs: options.fullSyncIntervalMs,
+        numLinesUntilReset: options.numLinesUntilReset,
+        numBatchedChangesThreshold: options.numBatchedChangesThreshold,
+        rsyncThreshold: options.rsyncThreshold,
+        gatherMs: Math.min(options.checkIntervalMs, 20),
+      },
+    });
+
+    await this.startWatchers(scope);
+    // The watchers already run, so nothing changed from here on is missed (DESIGN.md step 4).
+    await this.loop.fullSync('start-up');
+    this.state = 'running';
+    this.loopDone = this.loop.run();
+    log.info(`running: watching ${scope.watchRoots.length} root(s) for ${scope.peers.length} peer(s)`);
+  }
+
+  private async startServer(): Promise<void> {
+    const log = this.log.withTag('server');
+    this.server = new Csync2Server({
+      children: this.children,
+      log,
+      args: serverArgs(this.options),
+      onExit: (reason) => {
+        if (this.state === 'draining' || this.state === 'stopped') return;
+        log.warn(`SERVER: csync2 server ${reason}; restarting it`);
+        setTimeout(() => void this.restartServer(1), 1000);
+      },
+    });
+    await this.server.start();
+    log.info(`SERVER: csync2 -ii -t ${serverArgs(this.options).join(' ')} running (PID ${this.server.pid})`);
+  }
+
+  private async restartServer(attempt: number): Promise<void> {
+    if (!this.server || this.state === 'draining' || this.state === 'stopped') return;
+    try {
+      await this.server.start();
+      this.log.withTag('server').info(`SERVER: csync2 server running again (PID ${this.server.pid})`);
+    } catch (error) {
+      const delay = Math.min(30_000, 1000 * 2 ** attempt);
+      this.log.withTag('server').warn(`SERVER: ${(error as Error).message}; next attempt in ${delay / 1000} s`);
+      setTimeout(() => void this.restartServer(attempt + 1), delay);
+    }
+  }
+
+  private async startWatchers(scope: SyncScope): Promise<void> {
+    const log = this.log.withTag('inotify');
+    const matcher = createPathMatcher(scope);
+    this.filter = createEventFilter({ isIncluded: matcher, isTempFile: isCsync2TempFile });
+    const excludeRegex = inotifyExcludeRegex(scope);
+    log.info(`INOTIFY: setting up watches on ${scope.watchRoots.join(', ')}${excludeRegex ? ` (not watching ${excludeRegex})` : ''}`);
+    const started = Date.now();
+    this.watchers = new WatchSupervisor({
+      roots: scope.watchRoots,
+      excludeRegex,
+      children: this.children,
+      log,
+      onEvent: (event) => this.handleEvent(event),
+      onRestarted: (root) => this.loop?.requestFullSync(`inotifywait on ${root} was restarted`),
+    });
+    await this.watchers.start();
+    log.info(`INOTIFY: watches established in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  }
+
+  private handleEvent(event: WatchEvent): void {
+    this.eventsSeen++;
+    if (event.overflow) {
+      this.overflows++;
+      if (this.loop?.fullSyncPending === undefined) {
+        this.log.withTag('inotify').warn('INOTIFY: the kernel dropped events (queue overflow); a full sync follows');
+      }
+      this.loop?.requestFullSync('inotify queue overflow');
+      return;
+    }
+    const path = this.filter?.(event);
+    if (path !== undefined) this.queue.append(path);
+  }
+
+  /** SIGHUP: reread csync2's configuration; on success restart the watchers on the new roots, then a full sync. */
+  async reload(): Promise<void> {
+    const log = this.log.withTag('config');
+    if (this.state !== 'running') return;
+    let scope: SyncScope;
+    try {
+      scope = await this.loadScope();
+    } catch (error) {
+      log.error(`reload refused, the old configuration stays in force: ${(error as Error).message}`);
+      return;
+    }
+    log.info('CONFIG: reloaded on SIGHUP');
+    for (const line of describeScope(scope)) log.info(`CONFIG: ${line}`);
+    await this.watchers?.stop();
+    this.scope = scope;
+    await this.startWatchers(scope);
+    this.loop?.requestFullSync('configuration reloaded');
+  }
+
+  /** Drains: stops the watchers, lets a running csync2 call finish (bounded), stops the server and every child. */
+  stop(graceMs = 30_000): Promise<void> {
+    this.stopPromise ??= this.doStop(graceMs);
+    return this.stopPromise;
+  }
+
+  private async doStop(graceMs: number): Promise<void> {
+    const log = this.log;
+    this.state = 'draining';
+    log.info('stopping: draining');
+    await this.watchers?.stop();
+    this.loop?.stop();
+    if (this.loopDone) {
+      const finished = await Promise.race([
+        this.loopDone.then(() => true),
+        new Promise<boolean>((resolve) => setTimeout(() => resolve(false), graceMs).unref()),
+      ]);
+      if (!finished) log.warn(`a csync2 call still ran after ${graceMs / 1000} s; ending it`);
+    }
+    await this.server?.stop();
+    await this.children.stopAll(3000);
+    await this.reader.close();
+    try {
+      this.queue.close();
+    } catch {
+      // the queue may never have been opened
+    }
+    this.lock.release();
+    this.state = 'stopped';
+    log.info('stopped');
+  }
+
+  /** For status and tests. */
+  get stats() {
+    return this.loop?.stats;
+  }
+
+  childPids(): number[] {
+    return this.children.pids();
+  }
+
+  /** Fails fast when called before start(). */
+  requireLoop(): SyncLoop {
+    if (!this.loop) throw new InotifyCsyncError('the daemon has not started');
+    return this.loop;
+  }
+}

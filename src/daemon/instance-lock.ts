@@ -1,0 +1,55 @@
+import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { InotifyCsyncError } from '../errors.js';
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * One daemon per host and queue: a lock file next to the queue holds the PID.
+ * A lock left by a process that no longer runs (killed with SIGKILL) is taken over.
+ */
+export class InstanceLock {
+  private held = false;
+
+  constructor(readonly path: string) {}
+
+  acquire(host: string): void {
+    for (let attempt = 0; attempt < 2; attempt++) {
+      try {
+        const fd = openSync(this.path, 'wx', 0o600);
+        writeSync(fd, `${process.pid}\n`);
+        closeSync(fd);
+        this.held = true;
+        return;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
+          throw new InotifyCsyncError(`cannot create the lock file ${this.path}: ${(error as Error).message}`, { cause: error });
+        }
+      }
+      const pid = Number.parseInt(readFileSync(this.path, 'utf8').trim(), 10);
+      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && alive(pid)) {
+        throw new InotifyCsyncError(
+          `another inotify-csync (PID ${pid}) already runs for host ${host} (lock file ${this.path}): stop it first, or give this one its own --queue-file`,
+        );
+      }
+      unlinkSync(this.path);
+    }
+    throw new InotifyCsyncError(`cannot take the lock file ${this.path}: it keeps coming back`);
+  }
+
+  release(): void {
+    if (!this.held) return;
+    this.held = false;
+    try {
+      unlinkSync(this.path);
+    } catch {
+      // already gone
+    }
+  }
+}

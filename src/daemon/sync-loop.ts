@@ -1,0 +1,281 @@
+import { collapseToAncestors, planBatch } from '../batch/plan-batch.js';
+import type { BatchReader } from '../batch/batch-reader.js';
+import type { Logger } from '../log/logger.js';
+import type { QueueFile } from '../queue/queue-file.js';
+import type { SyncEngine } from '../sync/sync-engine.js';
+import { backoffDelay, DEFAULT_BACKOFF } from '../sync/peer-health.js';
+
+export interface SyncLoopSettings {
+  /** Least time between the starts of two batches while changes keep coming. */
+  checkIntervalMs: number;
+  /** 0 = never. */
+  fullSyncIntervalMs: number;
+  numLinesUntilReset: number;
+  numBatchedChangesThreshold: number;
+  rsyncThreshold: number | undefined;
+  /** After the first change of an idle spell, wait this long for the rest of a burst. */
+  gatherMs: number;
+}
+
+/** Sends a large batch with rsync (issue "Large batches"); returns the paths that still need csync2. */
+export type LargeBatchSender = (paths: string[]) => Promise<boolean>;
+
+export interface SyncLoopOptions {
+  queue: QueueFile;
+  reader: BatchReader;
+  engine: SyncEngine;
+  log: Logger;
+  settings: SyncLoopSettings;
+  rsync?: LargeBatchSender;
+}
+
+/** Counters and times an admin can read in `status`. */
+export interface SyncLoopStats {
+  batches: number;
+  pathsSynced: number;
+  fullSyncs: number;
+  resets: number;
+  lastBatch?: { at: number; paths: number; ms: number; ok: boolean };
+  lastFullSync?: { at: number; ms: number; ok: boolean; reason: string };
+}
+
+/**
+ * The bash script's main loop, event-driven: it wakes when a record is
+ * appended (after a short gathering window), reads only new records, and
+ * chooses between a csync2 batch, rsync, a full sync and a queue reset.
+ * Nothing is dropped: failed paths and peers are retried with backoff.
+ */
+export class SyncLoop {
+  offset = 0;
+  linesRead = 0;
+  readonly stats: SyncLoopStats = { batches: 0, pathsSynced: 0, fullSyncs: 0, resets: 0 };
+  busy = false;
+  private stopping = false;
+  private firstPendingAt: number | undefined;
+  private lastBatchStart = 0;
+  private underLoad = false;
+  private fullSyncReason: string | undefined;
+  private fullSyncFailures = 0;
+  private fullSyncRetryAt = 0;
+  private lastFullSyncAt = Date.now();
+  private readonly retryPaths = new Set<string>();
+  private retryPathFailures = 0;
+  private retryPathsAt = 0;
+  private wakeUp: (() => void) | undefined;
+  private idleWaiters: Array<() => void> = [];
+
+  constructor(private readonly options: SyncLoopOptions) {}
+
+  /** The queue got records: start a batch soon. */
+  notifyAppend(): void {
+    this.firstPendingAt ??= Date.now();
+    this.wakeUp?.();
+  }
+
+  /** A full sync is needed (start-up, overflow, watcher restart, lost queue records, reset). */
+  requestFullSync(reason: string): void {
+    if (this.fullSyncReason === undefined) this.fullSyncReason = reason;
+    this.wakeUp?.();
+  }
+
+  get fullSyncPending(): string | undefined {
+    return this.fullSyncReason;
+  }
+
+  stop(): void {
+    this.stopping = true;
+    this.wakeUp?.();
+  }
+
+  /** Resolves when no batch is running (for draining and tests). */
+  whenIdle(): Promise<void> {
+    if (!this.busy) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  async run(): Promise<void> {
+    while (!this.stopping) {
+      await this.waitForWork();
+      if (this.stopping) break;
+      this.busy = true;
+      try {
+        await this.cycle();
+      } catch (error) {
+        this.options.log.error(`sync cycle failed: ${error instanceof Error ? error.message : String(error)}; retrying`);
+        this.requestFullSync('a sync cycle failed');
+        this.fullSyncRetryAt = Date.now() + 1000;
+      } finally {
+        this.busy = false;
+        const waiters = this.idleWaiters;
+        this.idleWaiters = [];
+        for (const wake of waiters) wake();
+      }
+    }
+  }
+
+  /** When the next cycle should start, in ms from now. */
+  private nextDelay(now: number): number {
+    const { settings, engine, queue } = this.options;
+    const times: number[] = [now + settings.checkIntervalMs];
+    if (this.firstPendingAt !== undefined || queue.pendingCount > 0) {
+      const gathered = (this.firstPendingAt ?? now) + settings.gatherMs;
+      times.push(this.underLoad ? Math.max(gathered, this.lastBatchStart + settings.checkIntervalMs) : gathered);
+    }
+    if (this.fullSyncReason !== undefined) times.push(this.fullSyncRetryAt);
+    if (this.retryPaths.size > 0) times.push(this.retryPathsAt);
+    const peerRetry = engine.nextRetryAt();
+    if (peerRetry !== undefined) times.push(peerRetry);
+    if (settings.fullSyncIntervalMs > 0) times.push(this.lastFullSyncAt + settings.fullSyncIntervalMs);
+    return Math.max(0, Math.min(...times) - now);
+  }
+
+  private waitForWork(): Promise<void> {
+    const delay = this.nextDelay(Date.now());
+    if (delay === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, delay);
+      function done(): void {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wakeUp = () => {
+        this.wakeUp = undefined;
+        // Re-plan: an append during the wait starts the gathering window, it does not cut it short.
+        const next = this.nextDelay(Date.now());
+        if (next === 0) done();
+        else {
+          clearTimeout(timer);
+          setTimeout(done, next);
+        }
+      };
+    });
+  }
+
+  private checkQueueFile(): void {
+    const { queue, log } = this.options;
+    if (queue.replaced()) {
+      log.warn(`queue file ${queue.path} was deleted or replaced behind the daemon's back; recreating it, a full sync follows`);
+      queue.reopen();
+      this.offset = 0;
+      this.linesRead = 0;
+      this.requestFullSync('the queue file was replaced');
+      return;
+    }
+    if (queue.size() < this.offset) {
+      log.warn(`queue file ${queue.path} shrank below the read position (${this.offset} bytes); reading it from the start, a full sync follows`);
+      this.offset = 0;
+      this.linesRead = 0;
+      this.requestFullSync('the queue file was truncated');
+    }
+  }
+
+  private async cycle(): Promise<void> {
+    const { queue, reader, settings, log } = this.options;
+    queue.flush();
+    this.checkQueueFile();
+    const now = Date.now();
+    if (queue.size() > this.offset) {
+      this.firstPendingAt = undefined;
+      this.lastBatchStart = now;
+      const batch = await reader.read(queue.path, this.offset, settings.numBatchedChangesThreshold);
+      this.offset = batch.nextOffset;
+      this.linesRead += batch.records;
+      this.underLoad = true;
+      const paths = this.retryPaths.size > 0 ? [...new Set([...this.retryPaths, ...batch.paths])] : batch.paths;
+      this.retryPaths.clear();
+      const distinct = batch.overLimit ? batch.distinct : paths.length;
+      await this.runBatch(planBatch({ paths, distinct, overLimit: batch.overLimit }, settings), batch.records);
+      return;
+    }
+    this.underLoad = false;
+    if (this.linesRead >= settings.numLinesUntilReset) {
+      // Everything is read and no append can run before truncate() returns: nothing is lost.
+      log.info(`RESET QUEUE LOG: ${this.linesRead} records read; emptying ${queue.path}, then a full sync`);
+      queue.truncate();
+      this.offset = 0;
+      this.linesRead = 0;
+      this.stats.resets++;
+      await this.fullSync('after queue reset');
+      return;
+    }
+    if (this.fullSyncReason !== undefined && now >= this.fullSyncRetryAt) {
+      await this.fullSync(this.fullSyncReason);
+      return;
+    }
+    if (settings.fullSyncIntervalMs > 0 && now - this.lastFullSyncAt >= settings.fullSyncIntervalMs) {
+      await this.fullSync('periodic');
+      return;
+    }
+    if (this.retryPaths.size > 0 && now >= this.retryPathsAt) {
+      const paths = [...this.retryPaths];
+      this.retryPaths.clear();
+      log.info(`PROCESSING QUEUE: retrying ${paths.length} paths whose csync2 check failed`);
+      await this.syncPaths(paths);
+      return;
+    }
+    const peerRetry = this.options.engine.nextRetryAt();
+    if (peerRetry !== undefined && now >= peerRetry) await this.options.engine.updatePeers(false);
+  }
+
+  private async runBatch(plan: ReturnType<typeof planBatch>, records: number): Promise<void> {
+    const { log } = this.options;
+    if (plan.kind === 'empty') return;
+    if (plan.kind === 'full-sync') {
+      log.info(`LARGE BATCH: ${plan.distinct >= this.options.settings.numBatchedChangesThreshold ? `${plan.distinct}+` : plan.distinct} distinct paths reach num_batched_changes_threshold (${this.options.settings.numBatchedChangesThreshold}); running a full sync instead`);
+      await this.fullSync('large batch');
+      return;
+    }
+    if (plan.kind === 'rsync' && this.options.rsync) {
+      log.info(`LARGE BATCH: ${plan.paths.length} paths reach rsync_threshold (${this.options.settings.rsyncThreshold}); sending them with rsync`);
+      const started = Date.now();
+      const sent = await this.options.rsync(plan.paths);
+      if (!sent) log.warn('rsync did not deliver the batch; csync2 sends it instead');
+      log.debug(`rsync step took ${Date.now() - started} ms`);
+    }
+    log.info(`PROCESSING QUEUE: ${plan.paths.length} paths from ${records} records`);
+    await this.syncPaths(plan.paths);
+  }
+
+  private async syncPaths(paths: string[]): Promise<void> {
+    const started = Date.now();
+    const result = await this.options.engine.syncPaths(collapseToAncestors(paths));
+    for (const path of result.failedPaths) this.retryPaths.add(path);
+    if (result.failedPaths.length > 0) {
+      this.retryPathFailures++;
+      this.retryPathsAt = Date.now() + backoffDelay(this.retryPathFailures, DEFAULT_BACKOFF);
+    } else {
+      this.retryPathFailures = 0;
+    }
+    const ms = Date.now() - started;
+    this.stats.batches++;
+    this.stats.pathsSynced += paths.length - result.failedPaths.length;
+    this.stats.lastBatch = { at: Date.now(), paths: paths.length, ms, ok: result.ok };
+    this.options.log.debug(`batch of ${paths.length} paths done in ${ms} ms${result.ok ? '' : ' (with errors, retrying)'}`);
+  }
+
+  /** FULL SYNC: `csync2 -cr /` and updates (or `-x`); on failure it is retried with backoff. */
+  async fullSync(reason: string): Promise<boolean> {
+    const { log, engine } = this.options;
+    log.info(`FULL SYNC (${reason})`);
+    this.fullSyncReason = undefined;
+    const started = Date.now();
+    const { checked, updated } = await engine.fullSync();
+    const ok = checked && updated;
+    const ms = Date.now() - started;
+    this.lastFullSyncAt = Date.now();
+    this.stats.fullSyncs++;
+    this.stats.lastFullSync = { at: Date.now(), ms, ok, reason };
+    if (ok) {
+      this.fullSyncFailures = 0;
+      log.info(`FULL SYNC done in ${(ms / 1000).toFixed(1)} s`);
+    } else {
+      this.fullSyncFailures++;
+      if (!checked) {
+        this.fullSyncReason = `retry of a failed full sync (${reason})`;
+        this.fullSyncRetryAt = Date.now() + backoffDelay(this.fullSyncFailures, DEFAULT_BACKOFF);
+      }
+      log.warn(`FULL SYNC finished with errors after ${(ms / 1000).toFixed(1)} s; ${checked ? 'failed peers are retried with backoff' : 'the full sync is retried'}`);
+    }
+    return ok;
+  }
+}

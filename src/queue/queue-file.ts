@@ -1,0 +1,153 @@
+import { accessSync, closeSync, constants, fstatSync, ftruncateSync, mkdirSync, openSync, statSync, writeSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { EnvironmentError } from '../errors.js';
+import type { Logger } from '../log/logger.js';
+import { encodeRecord } from './records.js';
+
+/** Records held in memory while the disk refuses writes; past this, they are dropped and a full sync stands in. */
+const MAX_PENDING_RECORDS = 200_000;
+
+export interface QueueFileEvents {
+  /** New records reached the file. */
+  onAppend: () => void;
+  /** Records were lost (disk full past the memory cap) or a write failed and now works again: a full sync is due. */
+  onNeedFullSync: (reason: string) => void;
+}
+
+/**
+ * The on-disk rolling queue (the design's queue file), written only by this
+ * process: appends are gathered per event-loop turn and written with one
+ * write(2) on an O_APPEND descriptor. Because the writer, the reader and the
+ * reset share one thread, a reset can never lose a record appended meanwhile.
+ */
+export class QueueFile {
+  private fd: number | undefined;
+  private inode = 0;
+  private pending: string[] = [];
+  private flushScheduled = false;
+  private writeError: string | undefined;
+  private dropped = 0;
+  /** Records appended since start (a counter for status). */
+  appended = 0;
+
+  constructor(
+    readonly path: string,
+    private readonly log: Logger,
+    private readonly events: QueueFileEvents,
+  ) {}
+
+  /** Creates the queue's directory (0700) if needed, and checks it can be written. */
+  prepareDirectory(): void {
+    const dir = dirname(this.path);
+    try {
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
+      accessSync(dir, constants.W_OK);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code ?? 'error';
+      throw new EnvironmentError(
+        `queue directory ${dir} is not writable (${code}): make it writable for this user or choose another with --queue-file`,
+        { cause: error },
+      );
+    }
+  }
+
+  /** Opens an empty file (0600), as the bash script empties its queue at start. */
+  open(): void {
+    this.prepareDirectory();
+    try {
+      this.fd = openSync(this.path, 'a', 0o600);
+      ftruncateSync(this.fd);
+      this.inode = fstatSync(this.fd).ino;
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code ?? 'error';
+      throw new EnvironmentError(
+        `cannot create the queue file ${this.path} (${code}): make it writable for this user or choose another with --queue-file`,
+        { cause: error },
+      );
+    }
+  }
+
+  close(): void {
+    this.flush();
+    if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = undefined;
+  }
+
+  /** Queues one path; it reaches the file at the end of this event-loop turn. */
+  append(path: string): void {
+    this.pending.push(encodeRecord(path));
+    this.appended++;
+    if (this.pending.length > MAX_PENDING_RECORDS) {
+      this.dropped += this.pending.length;
+      this.pending = [];
+    }
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(() => this.flush());
+    }
+  }
+
+  /** Writes what is pending now. */
+  flush(): void {
+    this.flushScheduled = false;
+    if (this.fd === undefined || this.pending.length === 0) return;
+    const data = this.pending.join('');
+    try {
+      writeSync(this.fd, data);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code ?? String(error);
+      if (this.writeError === undefined) {
+        this.log.error(
+          `cannot append to the queue file ${this.path} (${code}); ${this.pending.length} changes held in memory, retrying; a full sync follows when writing works again`,
+        );
+      }
+      this.writeError = code;
+      return;
+    }
+    this.pending = [];
+    if (this.writeError !== undefined || this.dropped > 0) {
+      const lost = this.dropped;
+      this.log.info(`writing to the queue file ${this.path} works again${lost ? ` (${lost} changes were dropped)` : ''}`);
+      this.writeError = undefined;
+      this.dropped = 0;
+      this.events.onNeedFullSync('the queue file could not be written for a while');
+    }
+    this.events.onAppend();
+  }
+
+  /** True while appends fail (e.g. disk full). */
+  get failing(): boolean {
+    return this.writeError !== undefined;
+  }
+
+  get pendingCount(): number {
+    return this.pending.length;
+  }
+
+  /** Current size of the file in bytes. */
+  size(): number {
+    if (this.fd === undefined) return 0;
+    return fstatSync(this.fd).size;
+  }
+
+  /** The file at the path is no longer the one this process writes (deleted or replaced). */
+  replaced(): boolean {
+    try {
+      return statSync(this.path).ino !== this.inode;
+    } catch {
+      return true;
+    }
+  }
+
+  /** Empties the file (RESET QUEUE LOG). Call only when every record has been read. */
+  truncate(): void {
+    if (this.fd !== undefined) ftruncateSync(this.fd);
+  }
+
+  /** Opens the path again after it was deleted or replaced behind the daemon's back. */
+  reopen(): void {
+    if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = undefined;
+    this.open();
+  }
+}

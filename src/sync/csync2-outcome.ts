@@ -1,0 +1,47 @@
+/** How a finished csync2 call went, looked up from its exit code and its error text. */
+export type Csync2Outcome =
+  /** Exit 0: done. */
+  | { kind: 'ok' }
+  /** Exit 2 of -M/-T/-L/-H/-S: nothing dirty / in sync (not an error). */
+  | { kind: 'empty' }
+  /** `ERROR: Connection to remote host ... failed.`: the peer is down; retry with backoff. */
+  | { kind: 'peer-unreachable'; detail: string }
+  /** `csync2.lock` present or the database is locked: retry later. */
+  | { kind: 'locked'; detail: string }
+  /** Killed after hanging past its timeout: retry. */
+  | { kind: 'timeout'; detail: string }
+  /** Anything else: logged with csync2's own words, retried. */
+  | { kind: 'failed'; detail: string };
+
+export interface Csync2Exit {
+  exitCode: number | undefined;
+  stderr: string;
+  timedOut: boolean;
+  /** e.g. ENOENT when csync2 is not installed. */
+  spawnError?: string;
+}
+
+/** The last meaningful line of csync2's error output: what it says went wrong. */
+export function lastErrorLine(stderr: string): string {
+  const lines = stderr
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line !== '' && !/^Finished with \d+ errors?\.$/.test(line));
+  return lines.find((line) => line.startsWith('ERROR')) ?? lines.at(-1) ?? '';
+}
+
+/** csync2 2.0 documents only exit codes 0 and 1 (2 for the listing modes); the text tells the cause. */
+export function classifyCsync2Exit(result: Csync2Exit, listing = false): Csync2Outcome {
+  if (result.spawnError) return { kind: 'failed', detail: result.spawnError };
+  if (result.timedOut) return { kind: 'timeout', detail: 'timed out and was ended' };
+  if (result.exitCode === 0) return { kind: 'ok' };
+  if (listing && result.exitCode === 2) return { kind: 'empty' };
+  const detail = lastErrorLine(result.stderr) || `exit code ${result.exitCode ?? 'unknown'}`;
+  if (/Connection to remote host .* failed|Can't connect|Connection refused/i.test(result.stderr)) {
+    return { kind: 'peer-unreachable', detail };
+  }
+  if (/csync2\.lock|database is locked|exceedingly busy|SQLITE_BUSY/i.test(result.stderr)) {
+    return { kind: 'locked', detail };
+  }
+  return { kind: 'failed', detail };
+}

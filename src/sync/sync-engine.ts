@@ -1,0 +1,162 @@
+import type { Peer } from '../config/types.js';
+import type { Logger } from '../log/logger.js';
+import type { Csync2Client, Csync2Run } from './csync2-client.js';
+import type { Csync2Server } from './csync2-server.js';
+import {
+  DEFAULT_BACKOFF,
+  newPeerHealth,
+  recordFailure,
+  recordSuccess,
+  type BackoffPolicy,
+  type PeerHealth,
+  type PeerLogLine,
+} from './peer-health.js';
+
+export interface SyncEngineOptions {
+  client: Csync2Client;
+  /** This node's server, when the daemon runs it: client calls wait until it is quiet. */
+  server?: Csync2Server;
+  peers: Peer[];
+  /** False on a host that is read-only in all its groups: it never runs `csync2 -u`. */
+  pushes: boolean;
+  /** One `csync2 -u -P PEER` per peer at once (else one `csync2 -u`, or `-x` for a full sync). */
+  parallelUpdates: boolean;
+  /** How many peer updates run at once. */
+  maxParallel: number;
+  /** The longest a change waits for a busy server before the client call runs anyway. */
+  maxWaitMs: number;
+  log: Logger;
+  backoff?: BackoffPolicy;
+}
+
+export interface PathSyncResult {
+  /** Paths whose `-cr` failed: retried with the next batch. */
+  failedPaths: string[];
+  /** All steps succeeded for every peer that was tried. */
+  ok: boolean;
+}
+
+/** Drives csync2 for a batch, a full sync or a retry, and keeps each peer's health. */
+export class SyncEngine {
+  readonly peers: PeerHealth[];
+  private readonly backoff: BackoffPolicy;
+
+  constructor(private readonly options: SyncEngineOptions) {
+    this.peers = options.peers.map((peer) => newPeerHealth(peer.name, peer.readOnly));
+    this.backoff = options.backoff ?? DEFAULT_BACKOFF;
+  }
+
+  private async waitForServer(): Promise<void> {
+    const server = this.options.server;
+    if (!server || server.isQuiet()) return;
+    const quiet = await server.waitQuiet(this.options.maxWaitMs);
+    if (!quiet) this.options.log.debug(`csync2 server still busy after ${this.options.maxWaitMs} ms; going ahead`);
+  }
+
+  /** Marks the paths dirty (`-cr`), then updates the peers. */
+  async syncPaths(paths: readonly string[]): Promise<PathSyncResult> {
+    await this.waitForServer();
+    const check = await this.options.client.check(paths);
+    if (check.outcome.kind !== 'ok') {
+      this.options.log.warn(
+        `csync2 -cr failed for ${check.failedPaths.length} of ${paths.length} paths (${check.outcome.kind}: ${'detail' in check.outcome ? check.outcome.detail : ''}); they are retried with the next batch`,
+      );
+    }
+    const updated = await this.updatePeers(false);
+    return { failedPaths: check.failedPaths, ok: check.outcome.kind === 'ok' && updated };
+  }
+
+  /**
+   * `csync2 -cr /` and the updates, or `csync2 -x` without parallel updates.
+   * `checked` false means the check itself failed and the whole full sync must
+   * be retried; failed updates alone are retried per peer.
+   */
+  async fullSync(): Promise<{ checked: boolean; updated: boolean }> {
+    await this.waitForServer();
+    const { client, parallelUpdates, pushes, log } = this.options;
+    if (!parallelUpdates && pushes) {
+      const run = await client.syncAll();
+      const updated = this.applySingleUpdate(run, true);
+      const onlyPeersFailed = run.outcome.kind === 'ok' || run.outcome.kind === 'peer-unreachable';
+      return { checked: onlyPeersFailed, updated };
+    }
+    const check = await client.checkAll();
+    if (check.outcome.kind !== 'ok') {
+      log.warn(`csync2 -cr / failed (${check.outcome.kind}: ${'detail' in check.outcome ? check.outcome.detail : ''}); the full sync is retried`);
+    }
+    const updated = await this.updatePeers(true);
+    return { checked: check.outcome.kind === 'ok', updated };
+  }
+
+  /** Runs the updates of peers whose backoff has run out; `force` ignores backoff (full sync). */
+  async updatePeers(force: boolean): Promise<boolean> {
+    const { client, parallelUpdates, pushes } = this.options;
+    if (!pushes || this.peers.length === 0) return true;
+    const now = Date.now();
+    if (!parallelUpdates) {
+      if (!force && this.peers.every((peer) => peer.retryAt > now)) {
+        for (const peer of this.peers) peer.pending = true;
+        return false;
+      }
+      return this.applySingleUpdate(await client.update(), false);
+    }
+    const due = this.peers.filter((peer) => force || peer.retryAt <= now);
+    for (const peer of this.peers) if (!due.includes(peer)) peer.pending = true;
+    let allOk = due.length === this.peers.length;
+    const queue = [...due];
+    const worker = async (): Promise<void> => {
+      for (let peer = queue.shift(); peer; peer = queue.shift()) {
+        const run = await client.update(peer.name);
+        if (!this.applyPeerResult(peer, run)) allOk = false;
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(this.options.maxParallel, due.length) }, worker));
+    return allOk;
+  }
+
+  private applyPeerResult(peer: PeerHealth, run: Csync2Run): boolean {
+    const now = Date.now();
+    if (run.outcome.kind === 'ok') {
+      this.report(recordSuccess(peer, now));
+      return true;
+    }
+    const detail = 'detail' in run.outcome ? run.outcome.detail : run.outcome.kind;
+    this.report(recordFailure(peer, detail, now, this.backoff));
+    return false;
+  }
+
+  /** One `csync2 -u` or `-x` for all peers: its error text names the peers it could not reach. */
+  private applySingleUpdate(run: Csync2Run, full: boolean): boolean {
+    const now = Date.now();
+    if (run.outcome.kind === 'ok') {
+      for (const peer of this.peers) this.report(recordSuccess(peer, now));
+      return true;
+    }
+    const detail = 'detail' in run.outcome ? run.outcome.detail : run.outcome.kind;
+    const unreachable = new Set<string>();
+    for (const match of run.stderr.matchAll(/Connection to remote host [`'"]?([^`'"\s]+)[`'"]? failed/g)) {
+      if (match[1]) unreachable.add(match[1]);
+    }
+    for (const peer of this.peers) {
+      if (unreachable.size === 0 || unreachable.has(peer.name)) {
+        this.report(recordFailure(peer, unreachable.size ? `ERROR: Connection to remote host \`${peer.name}' failed.` : detail, now, this.backoff));
+      } else {
+        this.report(recordSuccess(peer, now));
+      }
+    }
+    if (full) this.options.log.warn(`csync2 -x finished with errors: ${detail}`);
+    return false;
+  }
+
+  private report(line: PeerLogLine): void {
+    if (!line) return;
+    if (line.level === 'warn') this.options.log.warn(line.message);
+    else this.options.log.info(line.message);
+  }
+
+  /** Earliest time a peer with pending changes may be retried, if any. */
+  nextRetryAt(): number | undefined {
+    const times = this.peers.filter((peer) => peer.pending).map((peer) => peer.retryAt);
+    return times.length ? Math.min(...times) : undefined;
+  }
+}

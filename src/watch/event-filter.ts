@@ -1,0 +1,36 @@
+import { lstatSync } from 'node:fs';
+import type { WatchEvent } from './event-record.js';
+
+export interface EventFilterOptions {
+  /** csync2's include/exclude decision for a path. */
+  isIncluded: (path: string) => boolean;
+  /** csync2's own temporary transfer files, which must not cost a csync2 call. */
+  isTempFile: (path: string) => boolean;
+}
+
+/**
+ * A CREATE of a regular file with one link is always followed by its
+ * CLOSE_WRITE, so it is dropped; every other CREATE (a directory, a symlink,
+ * a hard link, a fifo) reports something close_write never will.
+ */
+function createNeedsQueueing(event: WatchEvent): boolean {
+  if (event.isDir) return true;
+  try {
+    const stat = lstatSync(event.path);
+    return !stat.isFile() || stat.nlink > 1;
+  } catch {
+    return false;
+  }
+}
+
+/** Decides which path, if any, an inotify event puts into the queue. */
+export function createEventFilter(options: EventFilterOptions): (event: WatchEvent) => string | undefined {
+  return (event) => {
+    if (event.overflow || event.path === '') return undefined;
+    if (event.events.includes('IGNORED')) return undefined;
+    if (event.events.includes('CREATE') && !event.isDir && !createNeedsQueueing(event)) return undefined;
+    if (!options.isIncluded(event.path)) return undefined;
+    if (event.validUtf8 && options.isTempFile(event.path)) return undefined;
+    return event.path;
+  };
+}

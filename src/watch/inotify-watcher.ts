@@ -1,0 +1,104 @@
+import split2 from 'split2';
+import type { Logger } from '../log/logger.js';
+import type { ChildProcesses } from '../process/child-processes.js';
+import { InotifyCsyncError } from '../errors.js';
+import { inotifywaitArgs } from './inotifywait-args.js';
+import { parseEventRecord, type WatchEvent } from './event-record.js';
+
+export interface InotifyWatcherOptions {
+  root: string;
+  excludeRegex?: string;
+  children: ChildProcesses;
+  log: Logger;
+  /** Called for every event, in order. */
+  onEvent: (event: WatchEvent) => void;
+  /** Called once if the process ends after its watches were established. */
+  onExit: (reason: string) => void;
+  /** How long setting up the watches may take before start() fails. @default 10 min */
+  setupTimeoutMs?: number;
+}
+
+/** inotifywait's message when max_user_watches is too low. */
+export const WATCH_LIMIT_PATTERN = /upper limit on inotify watches reached/i;
+
+/** The watch limit was hit while setting up: the daemon must not run half-blind. */
+export class WatchLimitError extends InotifyCsyncError {}
+
+/**
+ * One `inotifywait --monitor --recursive` process on one root. Its stdout is
+ * split on NUL with split2 (bytes kept as latin1 so names that are not UTF-8
+ * survive); its stderr tells when the watches are established.
+ */
+export class InotifyWatcher {
+  private subprocess: ReturnType<ChildProcesses['start']> | undefined;
+  private stopping = false;
+  private readonly stderrTail: string[] = [];
+
+  constructor(private readonly options: InotifyWatcherOptions) {}
+
+  get pid(): number | undefined {
+    return this.subprocess?.pid;
+  }
+
+  /** Starts inotifywait and resolves once it reports "Watches established.". */
+  start(): Promise<void> {
+    const { root, excludeRegex, children, log } = this.options;
+    const args = inotifywaitArgs(root, { excludeRegex });
+    log.debug(`inotifywait ${args.join(' ')}`);
+    const subprocess = children.start('inotifywait', args, {
+      stdin: 'ignore',
+      stdout: 'pipe',
+      stderr: 'pipe',
+      buffer: false,
+      reject: false,
+    });
+    this.subprocess = subprocess;
+    subprocess.stdout.setEncoding('latin1');
+    subprocess.stdout.pipe(split2('\0', { decodeStrings: false })).on('data', (record: string) => {
+      const event = parseEventRecord(Buffer.from(record, 'latin1'));
+      if (event) this.options.onEvent(event);
+    });
+
+    return new Promise<void>((resolve, reject) => {
+      let established = false;
+      const timer = setTimeout(() => {
+        if (established) return;
+        reject(new InotifyCsyncError(`inotifywait on ${root} did not establish its watches within ${Math.round((this.options.setupTimeoutMs ?? 600_000) / 1000)} s`));
+        subprocess.kill('SIGTERM');
+      }, this.options.setupTimeoutMs ?? 600_000);
+      subprocess.stderr.pipe(split2()).on('data', (line: string) => {
+        this.stderrTail.push(line);
+        if (this.stderrTail.length > 20) this.stderrTail.shift();
+        if (line.includes('Watches established')) {
+          established = true;
+          clearTimeout(timer);
+          resolve();
+        } else if (!line.startsWith('Setting up watches')) {
+          log.warn(`inotifywait (${root}): ${line}`);
+        }
+      });
+      void subprocess.then((result) => {
+        clearTimeout(timer);
+        const tail = this.stderrTail.filter((l) => !l.startsWith('Setting up') && !l.includes('Watches established')).join(' ');
+        const reason = result.signal
+          ? `killed by ${result.signal}`
+          : `exited with code ${result.exitCode ?? 'unknown'}${tail ? `: ${tail}` : ''}`;
+        if (!established) {
+          const message = `inotifywait could not watch ${root}: ${tail || reason}`;
+          reject(WATCH_LIMIT_PATTERN.test(tail) ? new WatchLimitError(message) : new InotifyCsyncError(message));
+          return;
+        }
+        if (!this.stopping) this.options.onExit(reason);
+      });
+    });
+  }
+
+  /** Ends the process; no onExit call follows. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    const subprocess = this.subprocess;
+    if (!subprocess || subprocess.exitCode !== null || subprocess.signalCode !== null) return;
+    subprocess.kill('SIGTERM');
+    await subprocess;
+  }
+}

@@ -1,0 +1,27 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { classifyCsync2Exit } from '../../src/sync/csync2-outcome.js';
+import { backoffDelay, DEFAULT_BACKOFF, newPeerHealth, recordFailure, recordSuccess } from '../../src/sync/peer-health.js';
+
+test('csync2 exit codes are looked up with their error text', () => {
+  assert.deepEqual(classifyCsync2Exit({ exitCode: 0, stderr: '', timedOut: false }), { kind: 'ok' });
+  assert.deepEqual(classifyCsync2Exit({ exitCode: 2, stderr: '', timedOut: false }, true), { kind: 'empty' });
+  assert.deepEqual(
+    classifyCsync2Exit({ exitCode: 1, stderr: "ERROR: Connection to remote host `127.0.0.3' failed.\nFinished with 1 errors.\n", timedOut: false }),
+    { kind: 'peer-unreachable', detail: "ERROR: Connection to remote host `127.0.0.3' failed." },
+  );
+  assert.equal(classifyCsync2Exit({ exitCode: 1, stderr: 'Found /etc/csync2.lock\n', timedOut: false }).kind, 'locked');
+  assert.equal(classifyCsync2Exit({ exitCode: undefined, stderr: '', timedOut: true }).kind, 'timeout');
+  assert.deepEqual(classifyCsync2Exit({ exitCode: 1, stderr: "csync2: invalid option -- 'b'\n", timedOut: false }), { kind: 'failed', detail: "csync2: invalid option -- 'b'" });
+});
+
+test('peer backoff doubles up to its cap and logs only state changes and reminders', () => {
+  assert.deepEqual([1, 2, 3, 4, 10].map((n) => backoffDelay(n, DEFAULT_BACKOFF)), [1000, 2000, 4000, 8000, 60_000]);
+  const peer = newPeerHealth('p', false);
+  assert.ok(recordFailure(peer, 'down', 0, DEFAULT_BACKOFF));
+  assert.equal(recordFailure(peer, 'down', 1000, DEFAULT_BACKOFF), undefined);
+  assert.equal(recordFailure(peer, 'down', 2000, DEFAULT_BACKOFF), undefined);
+  assert.match(recordFailure(peer, 'down', 400_000, DEFAULT_BACKOFF)?.message ?? '', /still failing since/);
+  assert.match(recordSuccess(peer, 410_000)?.message ?? '', /reachable again after 410 s/);
+  assert.equal(recordSuccess(peer, 411_000), undefined);
+});

@@ -1,0 +1,64 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { resolveOptions, VALUE_OPTIONS, defaultQueueFile } from '../../src/cli/options.js';
+import { splitArgv } from '../../src/cli/split-argv.js';
+
+test('csync2 options pass through unchanged and in order; own options go to cac', () => {
+  const split = splitArgv(['-N', 'host1', '--debug', '-D', '/var/lib/csync2', '-v', '--mode', 'thread', '-Cweb', '-G', 'g1,g2', '-p', '30866'], VALUE_OPTIONS);
+  assert.deepEqual(split.csync2.passThrough, ['-N', 'host1', '-D', '/var/lib/csync2', '-v', '-Cweb', '-G', 'g1,g2', '-p', '30866']);
+  assert.deepEqual(split.own, ['--debug', '--mode', 'thread']);
+  assert.equal(split.csync2.host, 'host1');
+  assert.equal(split.csync2.database, '/var/lib/csync2');
+  assert.equal(split.csync2.configName, 'web');
+  assert.deepEqual(split.csync2.groups, ['g1', 'g2']);
+  assert.equal(split.csync2.port, '30866');
+});
+
+test('-m is the mode option (as in the Python variant), also glued', () => {
+  assert.deepEqual(splitArgv(['-m', 'thread'], VALUE_OPTIONS).own, ['-m', 'thread']);
+  assert.deepEqual(splitArgv(['-mthread'], VALUE_OPTIONS).own, ['-m', 'thread']);
+});
+
+test('a csync2 mode option is refused with the reason', () => {
+  assert.throws(() => splitArgv(['-N', 'h', '-x'], VALUE_OPTIONS), /csync2 option -x selects a csync2 mode/);
+});
+
+test('a stray argument is refused', () => {
+  assert.throws(() => splitArgv(['-N', 'h', 'extra'], VALUE_OPTIONS), /unexpected argument 'extra'/);
+});
+
+test('defaults are those of the Python variant', () => {
+  const options = resolveOptions({}, { passThrough: ['-N', 'h1'], host: 'h1' }, 'machine');
+  assert.equal(options.checkIntervalMs, 500);
+  assert.equal(options.fullSyncIntervalMs, 3_600_000);
+  assert.equal(options.numLinesUntilReset, 200_000);
+  assert.equal(options.numBatchedChangesThreshold, 15_000);
+  assert.equal(options.rsyncThreshold, 5000);
+  assert.equal(options.parallelUpdates, true);
+  assert.equal(options.maxWaitMs, 10_000);
+  assert.equal(options.mode, 'async');
+  assert.equal(options.runServer, true);
+  assert.equal(options.csync2.host, 'h1');
+});
+
+test('the machine host name is used without -N', () => {
+  assert.equal(resolveOptions({}, { passThrough: [] }, 'web1').csync2.host, 'web1');
+});
+
+test('invalid values name the option, the value and what is allowed', () => {
+  const csync2 = { passThrough: [] };
+  assert.throws(() => resolveOptions({ checkInterval: '-1' }, csync2, 'h'), { message: '--check-interval -1: expected a number of seconds > 0 (e.g. --check-interval 0.5)' });
+  assert.throws(() => resolveOptions({ mode: 'fork' }, csync2, 'h'), { message: '--mode fork: expected one of async, thread' });
+  assert.throws(() => resolveOptions({ numBatchedChangesThreshold: 'many' }, csync2, 'h'), { message: '--num-batched-changes-threshold many: expected a whole number >= 1 (e.g. --num-batched-changes-threshold 15000)' });
+  assert.throws(() => resolveOptions({ parallelUpdates: '2' }, csync2, 'h'), /--parallel-updates 2: expected 1/);
+  assert.throws(() => resolveOptions({ fullSyncInterval: 'x' }, csync2, 'h'), /--full-sync-interval x: expected a number of seconds >= 0/);
+});
+
+test('--disable-rsync turns the rsync threshold off', () => {
+  assert.equal(resolveOptions({ disableRsync: true }, { passThrough: [] }, 'h').rsyncThreshold, undefined);
+});
+
+test('the queue lives under /var/lib for root and in the state directory otherwise', () => {
+  assert.equal(defaultQueueFile('host1', 0), '/var/lib/inotify-csync/host1.queue');
+  assert.equal(defaultQueueFile('host1', 1000, { XDG_STATE_HOME: '/home/u/.state' }), '/home/u/.state/inotify-csync/host1.queue');
+});
