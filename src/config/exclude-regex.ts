@@ -93,7 +93,12 @@ function escapeEre(text: string): string {
   return text.replace(ERE_SPECIAL, '\\$&');
 }
 
-/** Translates an fnmatch pattern (no `/` crossing) to ERE; undefined for anything not plainly translatable. */
+/**
+ * Translates an fnmatch pattern (no `/` crossing) to ERE; undefined for anything
+ * not plainly translatable. `?` and `[!...]` are left out: csync2 matches them
+ * against one byte, inotifywait's regex (in a UTF-8 locale) against one
+ * character, so `?.txt` would hide `é.txt`, which csync2 syncs.
+ */
 export function globToEre(pattern: string, pathname: boolean): string | undefined {
   // eslint-disable-next-line no-control-regex
   if (!/^[\x20-\x7e]*$/.test(pattern)) return undefined;
@@ -102,7 +107,7 @@ export function globToEre(pattern: string, pathname: boolean): string | undefine
   for (let i = 0; i < pattern.length; i++) {
     const c = pattern[i] as string;
     if (c === '*') out += `${any}*`;
-    else if (c === '?') out += any;
+    else if (c === '?') return undefined;
     else if (c === '\\') {
       const next = pattern[i + 1];
       if (next === undefined) return undefined;
@@ -111,9 +116,9 @@ export function globToEre(pattern: string, pathname: boolean): string | undefine
     } else if (c === '[') {
       const close = bracketEnd(pattern, i);
       if (close < 0) return undefined;
-      let body = pattern.slice(i + 1, close);
+      const body = pattern.slice(i + 1, close);
       if (body.includes('\\') || body.includes('/') || body.includes('[')) return undefined;
-      if (body.startsWith('!') || body.startsWith('^')) body = `^/${body.slice(1)}`;
+      if (body.startsWith('!') || body.startsWith('^')) return undefined;
       out += `[${body}]`;
       i = close;
     } else out += escapeEre(c);
