@@ -344,8 +344,18 @@ class Parser {
 
   private failAt(at: Token, message: string, found?: Token): never {
     const { file, line, column } = at.location;
-    const text = found ? `expected ${message}, found ${describe(found)}` : message;
+    const text = found ? `expected ${message}, found ${describe(found)}${this.hint(found)}` : message;
     throw new ConfigError(`${file}:${line}:${column}: ${text}`);
+  }
+
+  /** Explains the two csync2 scanner rules that surprise people. */
+  private hint(found: Token): string {
+    const index = this.tokens.indexOf(found);
+    const before = index > 0 ? this.tokens[index - 1] : undefined;
+    const glued = [before, found].find((t) => t?.kind === 'string' && !t.quoted && /[{}]/.test(t.value));
+    if (glued) return ` ('${glued.value}' is one word to csync2: put spaces around '{' and '}')`;
+    if (found.kind === 'keyword') return ` ('${found.value}' is a csync2 keyword: quote it to use it as a name)`;
+    return '';
   }
 }
 
