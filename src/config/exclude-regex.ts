@@ -74,7 +74,11 @@ function basenameExclusion(
   return `^${anchor}/(.*/)?${body}(/|$)`;
 }
 
-/** Could some path match both pathname patterns? False only when a fixed component differs. */
+/**
+ * Could some path match both pathname patterns (one being a leading part of the
+ * other counts)? False only when a component provably differs: two fixed names,
+ * or a fixed name its glob counterpart cannot match.
+ */
 export function mayOverlap(a: string, b: string): boolean {
   if (a.includes('**') || b.includes('**')) return true;
   const pa = a.split('/');
@@ -82,7 +86,11 @@ export function mayOverlap(a: string, b: string): boolean {
   for (let i = 0; i < Math.min(pa.length, pb.length); i++) {
     const ca = pa[i] as string;
     const cb = pb[i] as string;
-    if (!hasGlob(ca) && !hasGlob(cb) && ca !== cb) return false;
+    const ga = hasGlob(ca);
+    const gb = hasGlob(cb);
+    if (!ga && !gb && ca !== cb) return false;
+    if (ga && !gb && !fnmatch(ca, cb, { pathname: true })) return false;
+    if (!ga && gb && !fnmatch(cb, ca, { pathname: true })) return false;
   }
   return true;
 }
