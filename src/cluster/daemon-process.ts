@@ -3,8 +3,13 @@ import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import type { LocalCluster } from './local-cluster.js';
 
-/** The built CLI entry (dist/main.js), as a user would run it. */
-export const CLI_ENTRY = fileURLToPath(new URL('../main.js', import.meta.url));
+/**
+ * The built CLI entry (dist/main.js), as a user would run it, also when this
+ * module is loaded from src/ by the tests.
+ */
+export const CLI_ENTRY = import.meta.url.endsWith('.ts')
+  ? fileURLToPath(new URL('../../dist/main.js', import.meta.url))
+  : fileURLToPath(new URL('../main.js', import.meta.url));
 
 export interface DaemonProcessOptions {
   /** Extra daemon options, e.g. ['--mode', 'thread']. */

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ChildProcesses } from '../process/child-processes.js';
 import { addSbinToPath } from '../process/sbin-path.js';
+import { processListensOn } from '../sync/listen-probe.js';
 import { renderClusterConfig } from './cluster-config.js';
 
 addSbinToPath();
@@ -114,7 +115,7 @@ export class LocalCluster {
       reject: false,
     });
     this.servers.set(index, server);
-    await waitForPort(this.node(index).host, this.port, 5000);
+    await waitForListening(server.pid, this.port, 5000);
   }
 
   async stopServer(index: number): Promise<void> {
@@ -133,20 +134,10 @@ export class LocalCluster {
   }
 }
 
-async function waitForPort(host: string, port: number, timeoutMs: number): Promise<void> {
-  const { createConnection } = await import('node:net');
+async function waitForListening(pid: number | undefined, port: number, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const socket = createConnection({ host, port });
-      socket.once('connect', () => {
-        socket.destroy();
-        resolve(true);
-      });
-      socket.once('error', () => resolve(false));
-    });
-    if (ok) return;
-    if (Date.now() > deadline) throw new Error(`csync2 server on ${host}:${port} did not start within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
+  while (pid === undefined || processListensOn(pid, port) !== true) {
+    if (Date.now() > deadline) throw new Error(`csync2 server (PID ${pid}) did not listen on port ${port} within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }

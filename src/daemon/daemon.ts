@@ -162,6 +162,7 @@ export class Daemon {
       children: this.children,
       log,
       args: serverArgs(this.options),
+      port: Number(this.options.csync2.port ?? 30865),
       onExit: (reason) => {
         if (this.state === 'draining' || this.state === 'stopped') return;
         log.warn(`SERVER: csync2 server ${reason}; restarting it`);

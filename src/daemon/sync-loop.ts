@@ -180,11 +180,13 @@ export class SyncLoop {
       const batch = await reader.read(queue.path, this.offset, settings.numBatchedChangesThreshold);
       this.offset = batch.nextOffset;
       this.linesRead += batch.records;
-      this.underLoad = true;
       const paths = this.retryPaths.size > 0 ? [...new Set([...this.retryPaths, ...batch.paths])] : batch.paths;
       this.retryPaths.clear();
       const distinct = batch.overLimit ? batch.distinct : paths.length;
       await this.runBatch(planBatch({ paths, distinct, overLimit: batch.overLimit }, settings), batch.records);
+      // Changes that came in while this batch ran mean load: the next batch keeps check_interval's spacing.
+      queue.flush();
+      this.underLoad = queue.size() > this.offset;
       return;
     }
     this.underLoad = false;

@@ -2,12 +2,15 @@ import split2 from 'split2';
 import type { Logger } from '../log/logger.js';
 import type { ChildProcesses } from '../process/child-processes.js';
 import { InotifyCsyncError } from '../errors.js';
+import { processListensOn } from './listen-probe.js';
 
 export interface Csync2ServerOptions {
   children: ChildProcesses;
   log: Logger;
   /** Server options: `-N host [-D db] [-C name] [-p port]`. */
   args: string[];
+  /** The TCP port it listens on (csync2's default is 30865). */
+  port: number;
   env?: NodeJS.ProcessEnv;
   /** Called when the server ends on its own (the daemon restarts it). */
   onExit: (reason: string) => void;
@@ -58,9 +61,7 @@ export class Csync2Server {
       let ready = false;
       const onLine = (line: string): void => {
         if (!ready && line.includes('Waiting for connections')) {
-          ready = true;
-          clearTimeout(timer);
-          resolve();
+          markReady();
           return;
         }
         if (!ready) lines.push(line);
@@ -68,16 +69,33 @@ export class Csync2Server {
       };
       subprocess.stdout.pipe(split2()).on('data', onLine);
       subprocess.stderr.pipe(split2()).on('data', onLine);
-      const timer = setTimeout(() => {
+      const startedAt = Date.now();
+      const markReady = (): void => {
         if (ready) return;
-        // Some builds print nothing on start: alive after the timeout counts as started.
-        if (subprocess.exitCode === null) {
-          ready = true;
-          resolve();
-        }
+        ready = true;
+        clearTimeout(timer);
+        clearTimeout(deadline);
+        resolve();
+      };
+      // The ready line may stay in csync2's stdio buffer: poll /proc for its listening socket.
+      const poll = (): void => {
+        if (ready || subprocess.exitCode !== null || subprocess.pid === undefined) return;
+        const listening = processListensOn(subprocess.pid, this.options.port);
+        if (listening === true) return markReady();
+        // Without /proc, alive after half a second counts as started (as the bash script checks).
+        if (listening === undefined && Date.now() - startedAt >= 500) return markReady();
+        timer = setTimeout(poll, 20);
+      };
+      let timer = setTimeout(poll, 20);
+      const deadline = setTimeout(() => {
+        if (ready || subprocess.exitCode !== null) return;
+        clearTimeout(timer);
+        reject(new InotifyCsyncError(`the csync2 server (csync2 -ii -t ${args.join(' ')}) did not listen on port ${this.options.port} within ${timeoutMs / 1000} s`));
+        subprocess.kill('SIGTERM');
       }, timeoutMs);
       void subprocess.then((result) => {
         clearTimeout(timer);
+        clearTimeout(deadline);
         this.sessions.clear();
         this.releaseWaiters();
         const said = lines.filter((l) => l.trim() !== '').slice(-3).join(' ');

@@ -23,6 +23,23 @@ function createNeedsQueueing(event: WatchEvent): boolean {
   }
 }
 
+/**
+ * csync2 writes `.NAME.XXXXXX` next to a file it transfers (when no tempdir is
+ * set) and unlinks it while still open, so its close_write arrives for a path
+ * that no longer exists. Only such an event is dropped: a DELETE or MOVED_FROM
+ * is always queued, so a real file that merely looks like a temp file is never lost.
+ */
+function isTransferEcho(event: WatchEvent, isTempFile: (path: string) => boolean): boolean {
+  if (event.events.includes('DELETE') || event.events.includes('MOVED_FROM')) return false;
+  if (!isTempFile(event.path)) return false;
+  try {
+    lstatSync(event.path);
+    return false;
+  } catch {
+    return true;
+  }
+}
+
 /** Decides which path, if any, an inotify event puts into the queue. */
 export function createEventFilter(options: EventFilterOptions): (event: WatchEvent) => string | undefined {
   return (event) => {
@@ -30,7 +47,7 @@ export function createEventFilter(options: EventFilterOptions): (event: WatchEve
     if (event.events.includes('IGNORED')) return undefined;
     if (event.events.includes('CREATE') && !event.isDir && !createNeedsQueueing(event)) return undefined;
     if (!options.isIncluded(event.path)) return undefined;
-    if (event.validUtf8 && options.isTempFile(event.path)) return undefined;
+    if (event.validUtf8 && isTransferEcho(event, options.isTempFile)) return undefined;
     return event.path;
   };
 }
