@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events';
 import { existsSync, statSync } from 'node:fs';
 import { execa } from 'execa';
 import type { ResolvedOptions } from '../cli/options.js';
@@ -26,9 +27,20 @@ import { InstanceLock } from './instance-lock.js';
 import { requireBinaries } from './preflight.js';
 import { SyncLoop } from './sync-loop.js';
 import { WatchSupervisor } from './watch-supervisor.js';
+import type { DaemonStatus } from './status-snapshot.js';
+import { VERSION } from '../version.js';
 
 /** lsyncd-style explicit state: what the daemon is doing now. */
-export type DaemonState = 'starting' | 'running' | 'draining' | 'stopped';
+export type DaemonState = DaemonStatus['state'];
+
+/** What the daemon tells observers (systemd notify, the status file, progress logging). */
+export interface DaemonEvents {
+  state: [DaemonState];
+  /** A start-up step or a long operation, for progress lines and STATUS=. */
+  progress: [string];
+  /** A batch or a full sync finished. */
+  synced: [{ kind: 'batch' | 'full-sync'; paths: number; ms: number; ok: boolean }];
+}
 
 /** Server options csync2 -ii understands, taken from the user's csync2 options. */
 function serverArgs(options: ResolvedOptions): string[] {
@@ -52,8 +64,8 @@ async function csync2SupportsBatchFlag(): Promise<boolean> {
  * csync2) and owns its lifecycle: start-up, the running loop, reload on
  * SIGHUP and draining on SIGTERM. It throws typed errors; the CLI sets exit codes.
  */
-export class Daemon {
-  state: DaemonState = 'starting';
+export class Daemon extends EventEmitter<DaemonEvents> {
+  private currentState: DaemonState = 'starting';
   scope: SyncScope | undefined;
   private readonly children = new ChildProcesses();
   private readonly queue: QueueFile;
@@ -62,6 +74,7 @@ export class Daemon {
   private server: Csync2Server | undefined;
   private watchers: WatchSupervisor | undefined;
   private loop: SyncLoop | undefined;
+  private engine: SyncEngine | undefined;
   private loopDone: Promise<void> | undefined;
   private filter: ((event: WatchEvent) => string | undefined) | undefined;
   private stopPromise: Promise<void> | undefined;
@@ -73,6 +86,7 @@ export class Daemon {
     readonly options: ResolvedOptions,
     private readonly log: Logger,
   ) {
+    super();
     this.queue = new QueueFile(options.queueFile, log.withTag('queue'), {
       onAppend: () => this.loop?.notifyAppend(),
       onNeedFullSync: (reason) => this.loop?.requestFullSync(reason),
@@ -122,7 +136,7 @@ export class Daemon {
 
     if (options.runServer) await this.startServer();
 
-    const engine = new SyncEngine({
+    const engine = (this.engine = new SyncEngine({
       client,
       server: this.server,
       peers: scope.peers,
@@ -131,7 +145,7 @@ export class Daemon {
       maxParallel: options.maxParallelPeers,
       maxWaitMs: options.maxWaitMs,
       log: log.withTag('sync'),
-    });
+    }));
     if (!scope.pushes) log.info('CONFIG: this host is read-only in all its groups: it receives updates and never runs csync2 -u');
     this.loop = new SyncLoop({
       queue: this.queue,
@@ -146,14 +160,32 @@ export class Daemon {
         rsyncThreshold: options.rsyncThreshold,
         gatherMs: Math.min(options.checkIntervalMs, 20),
       },
+      onSynced: (info) => this.emit('synced', info),
     });
 
-    await this.startWatchers(scope);
+    await this.withProgress('setting up watches', this.startWatchers(scope));
     // The watchers already run, so nothing changed from here on is missed (DESIGN.md step 4).
-    await this.loop.fullSync('start-up');
+    const loop = this.loop;
+    await this.withProgress('running the start-up full sync', loop.fullSync('start-up'));
     this.state = 'running';
     this.loopDone = this.loop.run();
     log.info(`running: watching ${scope.watchRoots.length} root(s) for ${scope.peers.length} peer(s)`);
+  }
+
+  /** Start-up on a large tree takes time: say what runs, and every 5 s how long so far. */
+  private async withProgress<T>(label: string, work: Promise<T>): Promise<T> {
+    const started = Date.now();
+    this.emit('progress', label);
+    const timer = setInterval(() => {
+      const message = `still ${label} (${Math.round((Date.now() - started) / 1000)} s so far)`;
+      this.log.info(message);
+      this.emit('progress', message);
+    }, 5000);
+    try {
+      return await work;
+    } finally {
+      clearInterval(timer);
+    }
   }
 
   private async startServer(): Promise<void> {
@@ -269,9 +301,57 @@ export class Daemon {
     log.info('stopped');
   }
 
+  get state(): DaemonState {
+    return this.currentState;
+  }
+
+  set state(next: DaemonState) {
+    if (next === this.currentState) return;
+    this.currentState = next;
+    this.emit('state', next);
+  }
+
   /** For status and tests. */
   get stats() {
     return this.loop?.stats;
+  }
+
+  /** What `status` shows, taken now. */
+  snapshot(): DaemonStatus {
+    const loop = this.loop;
+    let size = 0;
+    try {
+      size = this.queue.size();
+    } catch {
+      // not open yet
+    }
+    return {
+      pid: process.pid,
+      version: VERSION,
+      host: this.options.csync2.host,
+      state: this.state,
+      startedAt: this.startedAt,
+      updatedAt: Date.now(),
+      watchedRoots: this.scope?.watchRoots ?? [],
+      queue: {
+        file: this.queue.path,
+        size,
+        offset: loop?.offset ?? 0,
+        linesRead: loop?.linesRead ?? 0,
+        appended: this.queue.appended,
+      },
+      counters: { ...(loop?.stats ?? { batches: 0, pathsSynced: 0, fullSyncs: 0, resets: 0 }), events: this.eventsSeen, overflows: this.overflows },
+      peers: (this.engine?.peers ?? []).map((peer) => ({
+        name: peer.name,
+        readOnly: peer.readOnly,
+        lastSuccessAt: peer.lastSuccessAt,
+        consecutiveFailures: peer.failures,
+        retryAt: peer.failures > 0 ? peer.retryAt : undefined,
+        failingSince: peer.failingSince,
+        lastError: peer.lastError,
+      })),
+      fullSyncPending: loop?.fullSyncPending,
+    };
   }
 
   childPids(): number[] {

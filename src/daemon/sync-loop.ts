@@ -27,6 +27,8 @@ export interface SyncLoopOptions {
   log: Logger;
   settings: SyncLoopSettings;
   rsync?: LargeBatchSender;
+  /** Told after every batch and full sync (status, systemd STATUS=). */
+  onSynced?: (info: { kind: 'batch' | 'full-sync'; paths: number; ms: number; ok: boolean }) => void;
 }
 
 /** Counters and times an admin can read in `status`. */
@@ -252,6 +254,7 @@ export class SyncLoop {
     this.stats.batches++;
     this.stats.pathsSynced += paths.length - result.failedPaths.length;
     this.stats.lastBatch = { at: Date.now(), paths: paths.length, ms, ok: result.ok };
+    this.options.onSynced?.({ kind: 'batch', paths: paths.length, ms, ok: result.ok });
     this.options.log.debug(`batch of ${paths.length} paths done in ${ms} ms${result.ok ? '' : ' (with errors, retrying)'}`);
   }
 
@@ -267,6 +270,7 @@ export class SyncLoop {
     this.lastFullSyncAt = Date.now();
     this.stats.fullSyncs++;
     this.stats.lastFullSync = { at: Date.now(), ms, ok, reason };
+    this.options.onSynced?.({ kind: 'full-sync', paths: 0, ms, ok });
     if (ok) {
       this.fullSyncFailures = 0;
       log.info(`FULL SYNC done in ${(ms / 1000).toFixed(1)} s`);

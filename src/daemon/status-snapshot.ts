@@ -1,0 +1,43 @@
+import type { SyncLoopStats } from './sync-loop.js';
+
+/** A peer as `status` shows it. */
+export interface PeerStatus {
+  name: string;
+  readOnly: boolean;
+  /** Epoch ms of the last successful update, if any. */
+  lastSuccessAt?: number;
+  consecutiveFailures: number;
+  /** Epoch ms before which no retry is made (backoff). */
+  retryAt?: number;
+  failingSince?: number;
+  lastError?: string;
+}
+
+/** Everything `inotify-csync status` shows; written by the daemon, read by the status command. */
+export interface DaemonStatus {
+  pid: number;
+  version: string;
+  host: string;
+  state: 'starting' | 'running' | 'draining' | 'stopped';
+  startedAt: number;
+  /** Epoch ms when this snapshot was taken. */
+  updatedAt: number;
+  watchedRoots: string[];
+  /** Watches held by the inotifywait processes (from /proc), when known. */
+  watchCount?: number;
+  queue: {
+    file: string;
+    /** Bytes in the queue file. */
+    size: number;
+    /** Reader's byte offset. */
+    offset: number;
+    /** Records read since the last reset (num_lines_until_reset counts these). */
+    linesRead: number;
+    /** Records appended since start. */
+    appended: number;
+  };
+  counters: SyncLoopStats & { events: number; overflows: number };
+  peers: PeerStatus[];
+  /** A full sync is due, and why. */
+  fullSyncPending?: string;
+}
