@@ -22,6 +22,9 @@ import { Csync2Client } from '../sync/csync2-client.js';
 import { Csync2Server } from '../sync/csync2-server.js';
 import { SyncEngine } from '../sync/sync-engine.js';
 import { createEventFilter } from '../watch/event-filter.js';
+import { excludeRegexMatcher } from '../watch/exclude-test.js';
+import { WatchLimitError } from '../watch/inotify-watcher.js';
+import { countWatchedDirectories, readMaxUserWatches, watchLimitMessage } from '../watch/watch-limit.js';
 import type { WatchEvent } from '../watch/event-record.js';
 import { InstanceLock } from './instance-lock.js';
 import { requireBinaries } from './preflight.js';
@@ -223,6 +226,13 @@ export class Daemon extends EventEmitter<DaemonEvents> {
     this.filter = createEventFilter({ isIncluded: matcher, isTempFile: isCsync2TempFile });
     const excludeRegex = inotifyExcludeRegex(scope);
     log.info(`INOTIFY: setting up watches on ${scope.watchRoots.join(', ')}${excludeRegex ? ` (not watching ${excludeRegex})` : ''}`);
+    const skip = excludeRegexMatcher(excludeRegex);
+    // Refuse to run half-blind: a tree with more directories than the kernel allows watches would lose changes.
+    const limit = readMaxUserWatches();
+    if (limit !== undefined) {
+      const directories = countWatchedDirectories(scope.watchRoots, skip, limit);
+      if (directories > limit) throw new WatchLimitError(watchLimitMessage(directories, limit));
+    }
     const started = Date.now();
     this.watchers = new WatchSupervisor({
       roots: scope.watchRoots,
@@ -231,8 +241,15 @@ export class Daemon extends EventEmitter<DaemonEvents> {
       log,
       onEvent: (event) => this.handleEvent(event),
       onRestarted: (root) => this.loop?.requestFullSync(`inotifywait on ${root} was restarted`),
+      onRepaired: (dir) => this.queue.append(dir),
     });
-    await this.watchers.start();
+    try {
+      await this.watchers.start();
+    } catch (error) {
+      if (!(error instanceof WatchLimitError)) throw error;
+      const directories = countWatchedDirectories(scope.watchRoots, skip, 10_000_000);
+      throw new WatchLimitError(watchLimitMessage(directories, readMaxUserWatches()), { cause: error });
+    }
     log.info(`INOTIFY: watches established in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   }
 
@@ -243,7 +260,7 @@ export class Daemon extends EventEmitter<DaemonEvents> {
       if (this.loop?.fullSyncPending === undefined) {
         this.log.withTag('inotify').warn('INOTIFY: the kernel dropped events (queue overflow); a full sync follows');
       }
-      this.loop?.requestFullSync('inotify queue overflow');
+      this.loop?.requestFullSync('inotify queue overflow', 500);
       return;
     }
     const path = this.filter?.(event);

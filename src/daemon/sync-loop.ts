@@ -59,6 +59,7 @@ export class SyncLoop {
   private fullSyncReason: string | undefined;
   private fullSyncFailures = 0;
   private fullSyncRetryAt = 0;
+  private fullSyncRequestedAt = 0;
   private lastFullSyncAt = Date.now();
   private readonly retryPaths = new Set<string>();
   private retryPathFailures = 0;
@@ -74,9 +75,20 @@ export class SyncLoop {
     this.wakeUp?.();
   }
 
-  /** A full sync is needed (start-up, overflow, watcher restart, lost queue records, reset). */
-  requestFullSync(reason: string): void {
-    if (this.fullSyncReason === undefined) this.fullSyncReason = reason;
+  /**
+   * A full sync is needed (start-up, overflow, watcher restart, lost queue
+   * records, reset). With `settleMs`, it waits until no such request came for
+   * that long (at most 10 s after the first): one full sync per burst of overflows.
+   */
+  requestFullSync(reason: string, settleMs = 0): void {
+    const now = Date.now();
+    if (this.fullSyncReason === undefined) {
+      this.fullSyncReason = reason;
+      this.fullSyncRequestedAt = now;
+      this.fullSyncRetryAt = now + settleMs;
+    } else if (settleMs > 0) {
+      this.fullSyncRetryAt = Math.min(Math.max(this.fullSyncRetryAt, now + settleMs), this.fullSyncRequestedAt + 10_000);
+    }
     this.wakeUp?.();
   }
 
@@ -176,6 +188,11 @@ export class SyncLoop {
     queue.flush();
     this.checkQueueFile();
     const now = Date.now();
+    // A due full sync goes first, so endless small batches cannot starve it.
+    if (this.fullSyncReason !== undefined && now >= this.fullSyncRetryAt) {
+      await this.fullSync(this.fullSyncReason);
+      return;
+    }
     if (queue.size() > this.offset) {
       this.firstPendingAt = undefined;
       this.lastBatchStart = now;
@@ -200,10 +217,6 @@ export class SyncLoop {
       this.linesRead = 0;
       this.stats.resets++;
       await this.fullSync('after queue reset');
-      return;
-    }
-    if (this.fullSyncReason !== undefined && now >= this.fullSyncRetryAt) {
-      await this.fullSync(this.fullSyncReason);
       return;
     }
     if (settings.fullSyncIntervalMs > 0 && now - this.lastFullSyncAt >= settings.fullSyncIntervalMs) {

@@ -4,6 +4,8 @@ import type { ChildProcesses } from '../process/child-processes.js';
 import { backoffDelay } from '../sync/peer-health.js';
 import type { WatchEvent } from '../watch/event-record.js';
 import { InotifyWatcher } from '../watch/inotify-watcher.js';
+import { excludeRegexMatcher } from '../watch/exclude-test.js';
+import { directoriesUnder, topMostMissing, watchedInodes } from '../watch/watch-audit.js';
 
 export interface WatchSupervisorOptions {
   roots: string[];
@@ -13,8 +15,20 @@ export interface WatchSupervisorOptions {
   onEvent: (event: WatchEvent) => void;
   /** A watcher was restarted (or its root came back): changes made meanwhile need a full sync. */
   onRestarted: (root: string) => void;
+  /** inotifywait missed directories under `dir`; they are watched now and `dir` must be checked (`-cr`). */
+  onRepaired: (dir: string) => void;
+  /** Wait after a new directory before checking its watches. @default 300 */
+  auditDelayMs?: number;
   setupTimeoutMs?: number;
 }
+
+/** How a new directory event looks: inotifywait -r adds watches for it, which can race (see auditNewDirectories). */
+function isNewDirectory(event: WatchEvent): boolean {
+  return event.isDir && (event.events.includes('CREATE') || event.events.includes('MOVED_TO'));
+}
+
+/** Supplementary watchers of one root before its main watcher is renewed instead. */
+const MAX_SUPPLEMENTARY = 8;
 
 const RESTART_BACKOFF = { initialMs: 500, maxMs: 30_000, reminderMs: 300_000 };
 const ROOT_POLL_MS = 2000;
@@ -28,16 +42,121 @@ export class WatchSupervisor {
   private readonly watchers = new Map<string, InotifyWatcher>();
   private readonly restarts = new Map<string, number>();
   private readonly timers = new Set<NodeJS.Timeout>();
+  /** Extra watchers on subtrees the main watcher missed, by directory. */
+  private readonly supplementary = new Map<string, InotifyWatcher>();
+  private readonly newDirectories = new Set<string>();
+  private readonly consolidating = new Set<string>();
+  private auditTimer: NodeJS.Timeout | undefined;
+  private readonly skip: (path: string) => boolean;
   private stopped = false;
+  /** Directories repaired since start (for status and tests). */
+  repairs = 0;
 
-  constructor(private readonly options: WatchSupervisorOptions) {}
+  constructor(private readonly options: WatchSupervisorOptions) {
+    this.skip = excludeRegexMatcher(options.excludeRegex);
+  }
+
+  private handleEvent(event: WatchEvent): void {
+    this.options.onEvent(event);
+    if (isNewDirectory(event) && event.validUtf8) {
+      this.newDirectories.add(event.path);
+      this.auditTimer ??= setTimeout(() => {
+        this.auditTimer = undefined;
+        void this.auditNewDirectories();
+      }, this.options.auditDelayMs ?? 300);
+    }
+  }
+
+  private rootOf(path: string): string | undefined {
+    return this.options.roots.find((root) => path === root || path.startsWith(root.endsWith('/') ? root : `${root}/`));
+  }
+
+  /**
+   * inotifywait -r (3.22) can permanently miss a subdirectory created right
+   * after its new parent: files written there later are never reported. After
+   * a burst of new directories, compare the directories under them with the
+   * inodes the watchers hold (/proc/PID/fdinfo) and put a supplementary
+   * watcher on each subtree that was missed, then have it checked.
+   */
+  private async auditNewDirectories(): Promise<void> {
+    if (this.stopped) return;
+    const dirs = [...this.newDirectories].sort();
+    this.newDirectories.clear();
+    const skip = this.skip;
+    const byRoot = new Map<string, Set<number> | undefined>();
+    for (const [index, dir] of dirs.entries()) {
+      if (index > 0 && dirs.slice(0, index).some((parent) => dir.startsWith(`${parent}/`))) continue;
+      const root = this.rootOf(dir);
+      if (root === undefined) continue;
+      if (!byRoot.has(root)) byRoot.set(root, this.watchedUnder(root));
+      const watched = byRoot.get(root);
+      if (!watched) continue;
+      const missing = topMostMissing(directoriesUnder(dir, skip), watched);
+      if (missing.length > 0) this.confirmLater(root, missing);
+    }
+  }
+
+  /** inotifywait may just be slow to add its watches under load: repair only what is still unwatched a moment later. */
+  private confirmLater(root: string, candidates: string[]): void {
+    this.later(this.options.auditDelayMs ?? 700, () => {
+      void (async () => {
+        const watched = this.watchedUnder(root);
+        if (!watched || this.stopped) return;
+        const skip = this.skip;
+        const stillMissing = candidates.flatMap((dir) => topMostMissing(directoriesUnder(dir, skip), watched));
+        for (const lost of stillMissing) await this.repair(lost);
+      })();
+    });
+  }
+
+  /** Union of the inodes watched by the main and supplementary watchers of a root. */
+  private watchedUnder(root: string): Set<number> | undefined {
+    const pids = [this.watchers.get(root)?.pid];
+    for (const [dir, watcher] of this.supplementary) if (this.rootOf(dir) === root) pids.push(watcher.pid);
+    const all = new Set<number>();
+    for (const pid of pids) {
+      if (pid === undefined) continue;
+      const inodes = watchedInodes(pid);
+      if (!inodes) return undefined;
+      for (const ino of inodes) all.add(ino);
+    }
+    return all;
+  }
+
+  private async repair(dir: string): Promise<void> {
+    const { log } = this.options;
+    if (this.supplementary.has(dir)) return;
+    log.warn(`INOTIFY: inotifywait missed the new directory ${dir} (a known inotifywait -r race); watching it with a supplementary watcher and checking it`);
+    const watcher = new InotifyWatcher({
+      root: dir,
+      excludeRegex: this.options.excludeRegex,
+      children: this.options.children,
+      log,
+      onEvent: (event) => this.handleEvent(event),
+      onExit: () => {
+        // The directory was removed or renamed: its events now come from the main watcher, if any.
+        this.supplementary.delete(dir);
+      },
+    });
+    this.supplementary.set(dir, watcher);
+    try {
+      await watcher.start();
+      this.repairs++;
+      this.options.onRepaired(dir);
+      this.consolidateLater(dir);
+    } catch (error) {
+      this.supplementary.delete(dir);
+      log.warn(`INOTIFY: could not watch ${dir}: ${(error as Error).message}; a full sync follows`);
+      this.options.onRestarted(dir);
+    }
+  }
 
   get roots(): string[] {
     return this.options.roots;
   }
 
   pids(): number[] {
-    return [...this.watchers.values()].map((w) => w.pid).filter((pid): pid is number => pid !== undefined);
+    return [...this.watchers.values(), ...this.supplementary.values()].map((w) => w.pid).filter((pid): pid is number => pid !== undefined);
   }
 
   /** Starts every watcher and waits until all have established their watches. */
@@ -52,7 +171,7 @@ export class WatchSupervisor {
       excludeRegex: this.options.excludeRegex,
       children: this.options.children,
       log,
-      onEvent: this.options.onEvent,
+      onEvent: (event) => this.handleEvent(event),
       setupTimeoutMs: this.options.setupTimeoutMs,
       onExit: (reason) => this.handleExit(root, reason),
     });
@@ -89,6 +208,12 @@ export class WatchSupervisor {
 
   private async restart(root: string): Promise<void> {
     if (this.stopped) return;
+    // A fresh recursive watcher covers the whole root again: drop the supplementary ones under it.
+    for (const [dir, watcher] of this.supplementary) {
+      if (this.rootOf(dir) !== root) continue;
+      this.supplementary.delete(dir);
+      await watcher.stop();
+    }
     try {
       await this.startRoot(root);
       this.options.log.info(`INOTIFY: watches on ${root} established again`);
@@ -97,6 +222,41 @@ export class WatchSupervisor {
     } catch (error) {
       this.handleExit(root, error instanceof Error ? error.message : String(error));
     }
+  }
+
+  /**
+   * Many supplementary watchers cost a process each: past a few, a new main
+   * watcher is started for the root while the old ones still run (so there is
+   * no gap), then the old main and the supplementary watchers are stopped.
+   */
+  private consolidateLater(dir: string): void {
+    const root = this.rootOf(dir);
+    if (root === undefined) return;
+    const under = [...this.supplementary.keys()].filter((d) => this.rootOf(d) === root);
+    if (under.length <= MAX_SUPPLEMENTARY || this.consolidating.has(root)) return;
+    this.consolidating.add(root);
+    this.later(2000, () => {
+      void this.consolidate(root).finally(() => this.consolidating.delete(root));
+    });
+  }
+
+  private async consolidate(root: string): Promise<void> {
+    if (this.stopped) return;
+    const old = this.watchers.get(root);
+    const replaced = [...this.supplementary].filter(([dir]) => this.rootOf(dir) === root);
+    try {
+      await this.startRoot(root);
+    } catch (error) {
+      this.options.log.warn(`INOTIFY: could not renew the watcher of ${root}: ${(error as Error).message}`);
+      if (old) this.watchers.set(root, old);
+      return;
+    }
+    this.options.log.info(`INOTIFY: renewed the watcher of ${root} in place of ${replaced.length} supplementary watchers`);
+    for (const [dir, watcher] of replaced) {
+      this.supplementary.delete(dir);
+      await watcher.stop();
+    }
+    await old?.stop();
   }
 
   private later(ms: number, action: () => void): void {
@@ -111,7 +271,9 @@ export class WatchSupervisor {
     this.stopped = true;
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
-    await Promise.all([...this.watchers.values()].map((watcher) => watcher.stop()));
+    clearTimeout(this.auditTimer);
+    await Promise.all([...this.watchers.values(), ...this.supplementary.values()].map((watcher) => watcher.stop()));
     this.watchers.clear();
+    this.supplementary.clear();
   }
 }
