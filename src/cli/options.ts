@@ -134,8 +134,8 @@ export function resolveOptions(options: Options, csync2: Csync2Options, machineH
     throw new UsageError('--queue-file: expected a file path (e.g. --queue-file /var/lib/inotify-csync/host1.queue)');
   }
   const rsyncTarget = options.rsyncTarget ?? '{host}:{path}';
-  if (!rsyncTarget.includes('{path}')) {
-    throw new UsageError(`--rsync-target ${rsyncTarget}: the template must contain {path} (e.g. {host}:{path} or rsync://{host}/{module}/{relpath})`);
+  if (!/\{(path|relpath|module)\}/.test(rsyncTarget)) {
+    throw new UsageError(`--rsync-target ${rsyncTarget}: the template must name the peer's directory with {path}, {relpath} or {module} (e.g. {host}:{path} or rsync://{host}/{module}/)`);
   }
   return {
     config: options.config,

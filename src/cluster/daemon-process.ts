@@ -50,7 +50,8 @@ export class DaemonProcess {
       ...(options.csync2Args ?? cluster.csync2Args(index)),
       '--queue-file', join(cluster.root, `queue-${index}`, 'queue'),
       '--full-sync-interval', '0',
-      '--disable-rsync',
+      // rsync only where a test asks for it by naming its target.
+      ...(options.args?.includes('--rsync-target') ? [] : ['--disable-rsync']),
       ...(options.args ?? []),
     ];
     const subprocess = execa(process.execPath, args, {

@@ -20,6 +20,7 @@ import { QueueFile } from '../queue/queue-file.js';
 import { defaultArgumentBudget } from '../sync/argument-chunks.js';
 import { Csync2Client } from '../sync/csync2-client.js';
 import { Csync2Server } from '../sync/csync2-server.js';
+import { RsyncSender } from '../sync/rsync-sender.js';
 import { SyncEngine } from '../sync/sync-engine.js';
 import { createEventFilter } from '../watch/event-filter.js';
 import { excludeRegexMatcher } from '../watch/exclude-test.js';
@@ -150,10 +151,23 @@ export class Daemon extends EventEmitter<DaemonEvents> {
       log: log.withTag('sync'),
     }));
     if (!scope.pushes) log.info('CONFIG: this host is read-only in all its groups: it receives updates and never runs csync2 -u');
+    const rsync = options.rsyncThreshold !== undefined && scope.pushes
+      ? new RsyncSender({
+        children: this.children,
+        log: log.withTag('rsync'),
+        scope: () => this.scope,
+        target: options.rsyncTarget,
+        rsh: options.rsyncRsh,
+        maxParallel: options.maxParallelPeers,
+        timeoutMs: options.csync2TimeoutMs,
+        isPeerFailing: (name) => engine.peers.some((peer) => peer.name === name && peer.failures > 0),
+      }).send
+      : undefined;
     this.loop = new SyncLoop({
       queue: this.queue,
       reader: this.reader,
       engine,
+      rsync,
       log: log.withTag('sync'),
       settings: {
         checkIntervalMs: options.checkIntervalMs,

@@ -122,12 +122,12 @@ export class RsyncSender {
 
   private async sendRoot(peer: Peer, root: PeerRoot, paths: string[]): Promise<boolean> {
     const { log, children, timeoutMs, env } = this.options;
-    if (root.kind === 'unmapped') {
-      this.once(`unmapped ${peer.name} ${root.localRoot}`, 'warn', `LARGE BATCH: no rsync of ${root.localRoot} to ${peer.name}: ${root.reason}; csync2 sends it`);
+    if (root.localRoot === '/' || (root.kind === 'mapped' && root.peerRoot === '/')) {
+      this.once(`slash ${peer.name}`, 'warn', `LARGE BATCH: no rsync of an include of / (to ${peer.name}): rsync would run at the top of the file system; csync2 sends it. Include the directories below / instead to use rsync`);
       return false;
     }
-    if (root.localRoot === '/' || root.peerRoot === '/') {
-      this.once(`slash ${peer.name}`, 'warn', `LARGE BATCH: no rsync of an include of / (to ${peer.name}): rsync would run at the top of the file system; csync2 sends it. Include the directories below / instead to use rsync`);
+    if (root.kind === 'unmapped') {
+      this.once(`unmapped ${peer.name} ${root.localRoot}`, 'warn', `LARGE BATCH: no rsync of ${root.localRoot} to ${peer.name}: ${root.reason}; csync2 sends it`);
       return false;
     }
     const target = expandRsyncTarget(this.options.target, { host: peer.name, peerRoot: root.peerRoot, module: root.module });

@@ -1,0 +1,131 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { parseCsync2Config, selectScope } from '../../src/config/index.js';
+import { silentLogger } from '../../src/log/logger.js';
+import { ChildProcesses } from '../../src/process/child-processes.js';
+import { mapRoot, pathsByRoot, peerRoots, relativeTo } from '../../src/sync/peer-paths.js';
+import { classifyRsyncExit, rsyncDelivered } from '../../src/sync/rsync-outcome.js';
+import { filesFromList, rsyncArgs, RsyncSender } from '../../src/sync/rsync-sender.js';
+import { expandRsyncTarget, isDaemonTarget } from '../../src/sync/rsync-target.js';
+
+const CONFIG = `
+group web {
+  host alpha beta (gamma) delta@10.0.0.4;
+  key /etc/csync2.key;
+  include %www%;
+  include %etc%/nginx;
+  include /srv/shared;
+  exclude *.tmp;
+}
+prefix www {
+  on alpha: /var/www;
+  on beta: /srv/www;
+  on gamma: /data/www;
+  on delta: /var/www;
+}
+prefix etc {
+  on alpha: /etc;
+  on beta: /etc;
+}
+`;
+
+test('a peer root is the peer\'s prefix directory, else the same path', () => {
+  const config = parseCsync2Config(CONFIG, '/etc/csync2/csync2.cfg');
+  const scope = selectScope(config, { host: 'alpha' });
+  assert.deepEqual(scope.watchRoots, ['/etc/nginx', '/srv/shared', '/var/www']);
+  const beta = scope.peers.find((p) => p.name === 'beta');
+  const gamma = scope.peers.find((p) => p.name === 'gamma');
+  const delta = scope.peers.find((p) => p.name === '10.0.0.4');
+  assert.ok(beta && gamma && delta);
+  assert.deepEqual(peerRoots(config, 'alpha', beta, scope.watchRoots), [
+    { kind: 'mapped', localRoot: '/etc/nginx', peerRoot: '/etc/nginx', module: 'etc/nginx' },
+    { kind: 'mapped', localRoot: '/srv/shared', peerRoot: '/srv/shared', module: 'shared' },
+    { kind: 'mapped', localRoot: '/var/www', peerRoot: '/srv/www', module: 'www' },
+  ]);
+  const forGamma = peerRoots(config, 'alpha', gamma, scope.watchRoots);
+  assert.equal(forGamma[0]?.kind, 'unmapped', 'gamma has no etc prefix: csync2 decides');
+  assert.match(forGamma[0]?.kind === 'unmapped' ? forGamma[0].reason : '', /prefix 'etc' has no 'on' line/);
+  assert.deepEqual(forGamma[2], { kind: 'mapped', localRoot: '/var/www', peerRoot: '/data/www', module: 'www' });
+  // host@address: the prefix lines name the host, rsync connects to the address.
+  assert.deepEqual(peerRoots(config, 'alpha', delta, ['/var/www'])[0], { kind: 'mapped', localRoot: '/var/www', peerRoot: '/var/www', module: 'www' });
+});
+
+test('a root holding a prefix that lies elsewhere on the peer is not mapped', () => {
+  const nested = mapRoot('/srv', { data: '/srv/data' }, { data: '/mnt/data' });
+  assert.equal(nested.kind, 'unmapped');
+  assert.deepEqual(mapRoot('/srv', { data: '/srv/data' }, { data: '/srv/data' }), { kind: 'mapped', localRoot: '/srv', peerRoot: '/srv', module: 'srv' });
+  assert.equal(mapRoot('/a/b', { x: '/a', y: '/a/b' }, { x: '/p', y: '/q' }).kind, 'unmapped', 'two prefixes disagree');
+  assert.deepEqual(mapRoot('/a/b', { x: '/a', y: '/a/b' }, { x: '/p', y: '/p/b' }).kind, 'mapped');
+  assert.deepEqual(mapRoot('/srv/x', { root: '/' }, { root: '/' }), { kind: 'mapped', localRoot: '/srv/x', peerRoot: '/srv/x', module: 'root/srv/x' });
+});
+
+test('paths go to the longest root that holds them, relative to it', () => {
+  const groups = pathsByRoot(['/w/a', '/w', '/w/sub/x', '/wx/y', '/other/z', '/w/subx'], ['/w', '/w/sub', '/wx']);
+  assert.deepEqual(Object.fromEntries(groups), { '/w': ['/w/a', '/w', '/w/subx'], '/w/sub': ['/w/sub/x'], '/wx': ['/wx/y'] });
+  assert.equal(relativeTo('/w', '/w'), '.');
+  assert.equal(relativeTo('/w', '/w/a b/c'), 'a b/c');
+  assert.deepEqual(filesFromList('/w', ['/w/a', '/w/line\nbreak', '/w/-dash']), Buffer.from('a\0line\nbreak\0-dash\0'));
+});
+
+test('the target template expands to the peer\'s directory with one trailing slash', () => {
+  const values = { host: 'beta', peerRoot: '/srv/www', module: 'www' };
+  assert.equal(expandRsyncTarget('{host}:{path}', values), 'beta:/srv/www/');
+  assert.equal(expandRsyncTarget('{host}:{path}/', values), 'beta:/srv/www/');
+  assert.equal(expandRsyncTarget('rsync://{host}:8873/{module}/', values), 'rsync://beta:8873/www/');
+  assert.equal(expandRsyncTarget('rsync://{host}/root/{relpath}', values), 'rsync://beta/root/srv/www/');
+  assert.equal(expandRsyncTarget('{host}::{module}', { ...values, module: 'data/sub' }), 'beta::data/sub/');
+  assert.ok(isDaemonTarget('rsync://beta/www/'));
+  assert.ok(isDaemonTarget('beta::www/'));
+  assert.ok(!isDaemonTarget('beta:/srv/www/'));
+});
+
+test('rsync exit codes are looked up as lsyncd does', () => {
+  const exit = (exitCode: number | undefined, stderr = '') => classifyRsyncExit({ exitCode, stderr, timedOut: false });
+  assert.equal(exit(0).kind, 'ok');
+  assert.equal(exit(24, 'file has vanished: "/w/.x.AbCdEf"\n').kind, 'vanished');
+  assert.equal(exit(23).kind, 'partial');
+  for (const code of [5, 10, 12, 30, 35, 255]) assert.equal(exit(code).kind, 'unreachable', `exit ${code}`);
+  for (const code of [1, 2, 3, 4, 11, 22, 99]) assert.equal(exit(code).kind, 'failed', `exit ${code}`);
+  assert.equal(exit(undefined).kind, 'failed');
+  assert.equal(classifyRsyncExit({ exitCode: undefined, stderr: '', timedOut: true }).kind, 'timeout');
+  const refused = exit(10, 'rsync: [Receiver] failed to connect to 127.0.0.3 (127.0.0.3): Connection refused (111)\nrsync error: error in socket IO (code 10) at clientserver.c(139) [Receiver=3.2.7]\n');
+  assert.deepEqual(refused, { kind: 'unreachable', detail: 'rsync exit 10 (error in socket I/O): rsync: [Receiver] failed to connect to 127.0.0.3 (127.0.0.3): Connection refused (111)' });
+  assert.ok(rsyncDelivered({ kind: 'vanished', detail: '' }));
+  assert.ok(!rsyncDelivered({ kind: 'partial', detail: '' }));
+});
+
+test('rsync gets only the listed paths, deletions included, no recursion and no --delete', () => {
+  const args = rsyncArgs({ source: '/var/www/', target: 'rsync://beta/www/', rsh: 'ssh -p 2222', ioTimeoutS: 30 });
+  assert.ok(args.includes('--delete-missing-args'));
+  assert.ok(args.includes('--from0') && args.includes('--files-from=-'));
+  assert.ok(args.includes('--contimeout=30'));
+  assert.deepEqual(args.slice(args.indexOf('-e'), args.indexOf('-e') + 2), ['-e', 'ssh -p 2222']);
+  assert.deepEqual(args.slice(-3), ['--', '/var/www/', 'rsync://beta/www/']);
+  assert.ok(!args.some((arg) => arg === '-r' || arg.startsWith('--delete') && arg !== '--delete-missing-args' || arg === '--force'));
+  assert.ok(!rsyncArgs({ source: '/a/', target: 'b:/a/', ioTimeoutS: 30 }).some((arg) => arg.startsWith('--contimeout') || arg === '-e'));
+});
+
+test('the sender skips a read-only host, an include of / and unmapped roots without running rsync', async () => {
+  const config = parseCsync2Config(`
+group g { host a (b) c; key /k; include /; include %x%; }
+prefix x { on a: /srv/x; on b: /srv/x; }
+`, '/etc/csync2.cfg');
+  const children = new ChildProcesses();
+  const lines: string[] = [];
+  const log = silentLogger();
+  log.warn = ((message: string) => void lines.push(message)) as typeof log.warn;
+  log.info = ((message: string) => void lines.push(message)) as typeof log.info;
+  const scope = selectScope(config, { host: 'a' });
+  assert.deepEqual(scope.watchRoots, ['/']);
+  const sender = new RsyncSender({ children, log, scope: () => scope, target: '{host}:{path}', maxParallel: 4, timeoutMs: 5000, readConfig: async () => config });
+  assert.equal(await sender.send(['/etc/x', '/srv/x/y']), false);
+  assert.equal(await sender.send(['/etc/x']), false);
+  assert.equal(lines.filter((line) => /include of \//.test(line)).length, 2, 'once per peer, not per batch');
+  assert.equal(children.count, 0);
+
+  const readOnly = selectScope(config, { host: 'b' });
+  const quiet = new RsyncSender({ children, log, scope: () => readOnly, target: '{host}:{path}', maxParallel: 4, timeoutMs: 5000, readConfig: async () => config });
+  assert.equal(await quiet.send(['/etc/x']), false);
+  assert.ok(lines.some((line) => /read-only/.test(line)));
+  assert.equal(children.count, 0);
+});
