@@ -4,13 +4,18 @@ import { Daemon } from '../daemon/daemon.js';
 import { InotifyCsyncError, UsageError } from '../errors.js';
 import { createLogger, type Logger } from '../log/logger.js';
 import { addSbinToPath } from '../process/sbin-path.js';
+import { attachStatusFile } from '../status/status-file.js';
+import type { DaemonObserver } from '../status/observed-daemon.js';
+import { attachSystemdNotifier } from '../systemd/systemd-notifier.js';
+import { processIo } from './commands/command-io.js';
+import { runCommand } from './commands/index.js';
 import { VERSION } from '../version.js';
 import { resolveOptions, VALUE_OPTIONS, type Options } from './options.js';
 import { splitArgv } from './split-argv.js';
 
 function buildCli() {
   const cli = cac('inotify-csync');
-  cli.usage('[options] [csync2 options]\n\n  Real-time csync2 sync: watches the include paths of csync2.cfg with inotifywait and\n  runs csync2 for what changed. Every csync2 option (-N host, -D dir, -C name, -G groups,\n  -p port, -v, -B ...) is passed unchanged to every csync2 call, as inotify_csync.sh does.');
+  cli.usage('[options] [csync2 options]\n\n  Real-time csync2 sync: watches the include paths of csync2.cfg with inotifywait and\n  runs csync2 for what changed. Every csync2 option (-N host, -D dir, -C name, -G groups,\n  -p port, -v, -B ...) is passed unchanged to every csync2 call, as inotify_csync.sh does.\n\n  Commands (see COMMAND --help):\n    status [-N host] [--queue-file FILE] [--json]   what the running daemon does; exit 3 when it does not run\n    install-systemd [-N host] [--instance]          write the systemd unit and print the enable command');
   cli
     .option('--config <file>', 'csync2 configuration file (default: as csync2 finds it: -C name, $CSYNC2_SYSTEM_DIR, /etc/csync2, /etc)')
     .option('--check-interval <seconds>', 'Least time between two batches while changes keep coming (default: 0.5)')
@@ -37,13 +42,18 @@ function buildCli() {
   return cli;
 }
 
-function installSignals(daemon: Daemon, log: Logger): void {
+/** Ends the observers' pending work (systemd's STOPPING=1, the status file) before the process exits. */
+async function closeObservers(observers: DaemonObserver[]): Promise<void> {
+  await Promise.all(observers.map((observer) => observer.close()));
+}
+
+function installSignals(daemon: Daemon, log: Logger, observers: DaemonObserver[]): void {
   let stopping = false;
   const stop = (signal: string): void => {
     if (stopping) return;
     stopping = true;
     log.info(`${signal} received`);
-    void daemon.stop().then(() => {
+    void daemon.stop().then(() => closeObservers(observers)).then(() => {
       process.exitCode ??= 0;
       process.exit();
     });
@@ -59,8 +69,14 @@ function installSignals(daemon: Daemon, log: Logger): void {
 /** Parses the command line and runs the daemon; the only place that sets the exit code. */
 export async function main(argv: string[] = process.argv.slice(2)): Promise<void> {
   let daemon: Daemon | undefined;
+  const observers: DaemonObserver[] = [];
   addSbinToPath();
   try {
+    const commandExit = await runCommand(argv, processIo());
+    if (commandExit !== undefined) {
+      process.exitCode = commandExit;
+      return;
+    }
     const { own, csync2 } = splitArgv(argv, VALUE_OPTIONS);
     const cli = buildCli();
     const parsed = cli.parse(['node', 'inotify-csync', ...own], { run: false });
@@ -79,7 +95,11 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<void
     const options = resolveOptions(raw as Options, csync2, hostname());
     const log = createLogger({ debug: options.debug, format: options.logFormat });
     daemon = new Daemon(options, log);
-    installSignals(daemon, log);
+    observers.push(
+      attachStatusFile(daemon, { queueFile: options.queueFile, log: log.withTag('status') }),
+      attachSystemdNotifier(daemon, { log: log.withTag('systemd') }),
+    );
+    installSignals(daemon, log, observers);
     await daemon.start();
   } catch (error) {
     const exitCode = error instanceof InotifyCsyncError ? error.exitCode : 1;
@@ -87,6 +107,7 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<void
     process.stderr.write(`inotify-csync: ${message}\n`);
     if (!(error instanceof InotifyCsyncError) && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
     if (daemon) await daemon.stop(2000);
+    await closeObservers(observers);
     process.exitCode = exitCode;
     process.exit();
   }

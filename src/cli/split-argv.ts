@@ -38,18 +38,22 @@ export function splitArgv(argv: readonly string[], ownValueOptions: ReadonlySet<
   for (let index = 0; index < argv.length; index++) {
     const token = argv[index] ?? '';
     if (token.startsWith('--')) {
-      own.push(token);
       const name = token.slice(2).split('=')[0] ?? '';
-      if (!token.includes('=') && ownValueOptions.has(name) && index + 1 < argv.length) own.push(argv[++index] ?? '');
+      // Joined as --name=value so that a value such as -1 is not read as an option.
+      if (!token.includes('=') && ownValueOptions.has(name) && index + 1 < argv.length) own.push(`${token}=${argv[++index] ?? ''}`);
+      else own.push(token);
       continue;
     }
     if (token === '-m' || token === '-h') {
       own.push(token);
-      if (token === '-m' && index + 1 < argv.length) own.push(argv[++index] ?? '');
+      if (token === '-m' && index + 1 < argv.length) {
+        own.pop();
+        own.push(`--mode=${argv[++index] ?? ''}`);
+      }
       continue;
     }
     if (token.startsWith('-m') && token.length > 2) {
-      own.push('-m', token.slice(2));
+      own.push(`--mode=${token.slice(2)}`);
       continue;
     }
     if (!token.startsWith('-') || token === '-') {

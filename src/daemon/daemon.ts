@@ -308,8 +308,9 @@ export class Daemon extends EventEmitter<DaemonEvents> {
 
   private async doStop(graceMs: number): Promise<void> {
     const log = this.log;
+    const wasRunning = this.state === 'running';
     this.state = 'draining';
-    log.info('stopping: draining');
+    if (wasRunning) log.info('stopping: draining');
     await this.watchers?.stop();
     this.loop?.stop();
     if (this.loopDone) {
@@ -329,7 +330,7 @@ export class Daemon extends EventEmitter<DaemonEvents> {
     }
     this.lock.release();
     this.state = 'stopped';
-    log.info('stopped');
+    if (wasRunning) log.info('stopped');
   }
 
   get state(): DaemonState {

@@ -4,6 +4,21 @@ import { EnvironmentError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import { encodeRecord } from './records.js';
 
+/**
+ * mkdir -p with mode 0700 for each new level. Node's own recursive mkdirSync
+ * loops forever under /proc (Node 20), so the levels are made one by one.
+ */
+function makeDirectories(dir: string): void {
+  try {
+    if (statSync(dir).isDirectory()) return;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+  const parent = dirname(dir);
+  if (parent !== dir) makeDirectories(parent);
+  mkdirSync(dir, { mode: 0o700 });
+}
+
 /** Records held in memory while the disk refuses writes; past this, they are dropped and a full sync stands in. */
 const MAX_PENDING_RECORDS = 200_000;
 
@@ -40,7 +55,7 @@ export class QueueFile {
   prepareDirectory(): void {
     const dir = dirname(this.path);
     try {
-      mkdirSync(dir, { recursive: true, mode: 0o700 });
+      makeDirectories(dir);
       accessSync(dir, constants.W_OK);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code ?? 'error';

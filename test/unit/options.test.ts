@@ -6,7 +6,7 @@ import { splitArgv } from '../../src/cli/split-argv.js';
 test('csync2 options pass through unchanged and in order; own options go to cac', () => {
   const split = splitArgv(['-N', 'host1', '--debug', '-D', '/var/lib/csync2', '-v', '--mode', 'thread', '-Cweb', '-G', 'g1,g2', '-p', '30866'], VALUE_OPTIONS);
   assert.deepEqual(split.csync2.passThrough, ['-N', 'host1', '-D', '/var/lib/csync2', '-v', '-Cweb', '-G', 'g1,g2', '-p', '30866']);
-  assert.deepEqual(split.own, ['--debug', '--mode', 'thread']);
+  assert.deepEqual(split.own, ['--debug', '--mode=thread']);
   assert.equal(split.csync2.host, 'host1');
   assert.equal(split.csync2.database, '/var/lib/csync2');
   assert.equal(split.csync2.configName, 'web');
@@ -15,8 +15,8 @@ test('csync2 options pass through unchanged and in order; own options go to cac'
 });
 
 test('-m is the mode option (as in the Python variant), also glued', () => {
-  assert.deepEqual(splitArgv(['-m', 'thread'], VALUE_OPTIONS).own, ['-m', 'thread']);
-  assert.deepEqual(splitArgv(['-mthread'], VALUE_OPTIONS).own, ['-m', 'thread']);
+  assert.deepEqual(splitArgv(['-m', 'thread'], VALUE_OPTIONS).own, ['--mode=thread']);
+  assert.deepEqual(splitArgv(['-mthread'], VALUE_OPTIONS).own, ['--mode=thread']);
 });
 
 test('a csync2 mode option is refused with the reason', () => {

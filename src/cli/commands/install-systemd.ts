@@ -1,0 +1,135 @@
+import { cac } from 'cac';
+import { execa } from 'execa';
+import { accessSync, constants, existsSync, mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { delimiter, isAbsolute, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { locateCsync2Config, readCsync2Config, selectScope } from '../../config/index.js';
+import { EnvironmentError, UsageError } from '../../errors.js';
+import { renderUnit } from '../../systemd/unit-file.js';
+import { VERSION } from '../../version.js';
+import { splitArgv, type Csync2Options } from '../split-argv.js';
+import { rejectUnknownOptions, type CommandIo } from './command-io.js';
+
+/** The shipped unit files: `systemd/` at the package root (src/cli/commands and dist/cli/commands are both three levels down). */
+const SHIPPED_UNITS = fileURLToPath(new URL('../../../systemd/', import.meta.url));
+
+/** systemd's PATH for system services (systemd 252): where `#!/usr/bin/env node` must find node. */
+const SYSTEMD_PATH = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'];
+
+function findOnPath(program: string, path: string): string | undefined {
+  for (const dir of path.split(delimiter)) {
+    if (!isAbsolute(dir)) continue;
+    const candidate = join(dir, program);
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // not here
+    }
+  }
+  return undefined;
+}
+
+/**
+ * The program systemd should run: the `inotify-csync` launcher on PATH when
+ * systemd's own PATH finds `node` for its shebang; else node and the entry
+ * script by absolute path (node from nvm or a tarball is not on systemd's PATH).
+ */
+export function defaultExecStart(env: NodeJS.ProcessEnv = process.env): string[] {
+  const launcher = findOnPath('inotify-csync', env.PATH ?? '');
+  if (launcher && findOnPath('node', SYSTEMD_PATH.join(delimiter))) return [launcher];
+  const entry = process.argv[1] ?? fileURLToPath(new URL('../../main.js', import.meta.url));
+  return [process.execPath, realpathSync(entry)];
+}
+
+/** The include roots of this host, for RequiresMountsFor=; undefined (with the reason) when csync2.cfg cannot be read. */
+async function includeRoots(config: string | undefined, csync2: Csync2Options & { host: string }): Promise<{ roots?: string[]; note: string }> {
+  try {
+    const file = locateCsync2Config({ config, configName: csync2.configName, env: process.env });
+    const scope = selectScope(await readCsync2Config(file), { host: csync2.host, groups: csync2.groups });
+    return { roots: scope.watchRoots, note: `the include roots of ${csync2.host} in ${file}` };
+  } catch (error) {
+    return { note: `csync2's configuration could not be read (${(error as Error).message}): RequiresMountsFor= is left as a comment` };
+  }
+}
+
+function buildCli() {
+  const cli = cac('inotify-csync install-systemd');
+  cli.usage(
+    '[-N host] [--instance] [csync2 options] [-- daemon options]\n\n  Writes a systemd unit running inotify-csync for this host and reloads systemd.\n  --instance: the template inotify-csync@.service (one unit per csync2 host name, -N %i);\n  otherwise inotify-csync.service with -N host. Options after -- are added to ExecStart=.',
+  );
+  cli
+    .option('--instance', 'Write the template unit inotify-csync@.service')
+    .option('--unit-dir <dir>', 'Where to write the unit (default: /etc/systemd/system)')
+    .option('--config <file>', "csync2's configuration, for RequiresMountsFor= (default: as csync2 finds it)")
+    .option('--exec <path>', 'The program ExecStart= runs (default: inotify-csync on PATH, else node and this script)')
+    .option('--no-reload', 'Do not run systemctl daemon-reload');
+  cli.example('inotify-csync install-systemd --instance -N host1');
+  cli.example('inotify-csync install-systemd -N host1 -D /var/lib/csync2 -- --mode thread');
+  cli.help();
+  return cli;
+}
+
+const OWN_VALUE_OPTIONS = new Set(['unit-dir', 'config', 'exec']);
+
+/** `inotify-csync install-systemd`: writes the unit, reloads systemd, prints the enable command. Returns the exit code. */
+export async function runInstallSystemd(argv: string[], io: CommandIo): Promise<number> {
+  const dashes = argv.indexOf('--');
+  const daemonArgs = dashes === -1 ? [] : argv.slice(dashes + 1);
+  const { own, csync2 } = splitArgv(dashes === -1 ? argv : argv.slice(0, dashes), OWN_VALUE_OPTIONS);
+  const cli = buildCli();
+  const parsed = cli.parse(['node', 'inotify-csync install-systemd', ...own], { run: false });
+  if (parsed.options.help) return 0;
+  if (parsed.args.length > 0) throw new UsageError(`install-systemd: unexpected argument '${parsed.args[0]}': see install-systemd --help`);
+  const options = parsed.options as { instance?: boolean; unitDir?: string; config?: string; exec?: string; reload?: boolean };
+  rejectUnknownOptions('install-systemd', parsed.options, ['instance', 'unitDir', 'config', 'exec', 'reload'], ['unitDir', 'config', 'exec']);
+
+  const host = csync2.host ?? hostname();
+  // A unit name holds only these characters (systemd.unit(5)); csync2 host names do too.
+  if (!/^[A-Za-z0-9:_.-]+$/.test(host)) throw new UsageError(`-N ${host}: a systemd unit name cannot carry this host name; use a csync2 name of letters, digits, '.', '-', '_'`);
+  const instance = options.instance === true;
+  const unitName = instance ? 'inotify-csync@.service' : 'inotify-csync.service';
+  // -N becomes %i in the template; every other csync2 option and the daemon options are kept in order.
+  const passThrough = csync2.passThrough.filter((token, index, all) => !(token.startsWith('-N') || all[index - 1] === '-N'));
+  const program = options.exec ? [options.exec] : defaultExecStart(io.env);
+  const execStart = [
+    ...program,
+    '-N', instance ? '%i' : host,
+    ...passThrough,
+    ...(options.config ? ['--config', options.config] : []),
+    ...daemonArgs,
+  ];
+
+  const { roots, note } = await includeRoots(options.config, { ...csync2, host });
+  const template = readFileSync(join(SHIPPED_UNITS, unitName), 'utf8');
+  const unit = `# Written by inotify-csync ${VERSION} install-systemd.\n${renderUnit(template, { execStart, host: instance ? undefined : host, mounts: roots })}`;
+
+  const unitDir = options.unitDir ?? '/etc/systemd/system';
+  const target = join(unitDir, unitName);
+  try {
+    mkdirSync(unitDir, { recursive: true });
+    const existed = existsSync(target);
+    writeFileSync(target, unit, { mode: 0o644 });
+    io.stdout.write(`${existed ? 'replaced' : 'wrote'} ${target}\n`);
+  } catch (error) {
+    throw new EnvironmentError(`cannot write ${target}: ${(error as Error).message} (run as root, or choose another --unit-dir)`, { cause: error });
+  }
+  io.stdout.write(`  ExecStart=${unit.split('\n').find((line) => line.startsWith('ExecStart='))?.slice('ExecStart='.length) ?? ''}\n`);
+  io.stdout.write(roots && roots.length > 0 ? `  RequiresMountsFor=${roots.join(' ')} (${note})\n` : `  note: ${note}\n`);
+
+  // sd_booted(3): systemd runs this machine when /run/systemd/system exists.
+  if (options.reload !== false && findOnPath('systemctl', io.env.PATH ?? '') && existsSync('/run/systemd/system')) {
+    const reload = await execa('systemctl', ['daemon-reload'], { reject: false, stdin: 'ignore', all: true });
+    if (reload.exitCode !== 0) {
+      io.stderr.write(`systemctl daemon-reload failed (exit code ${reload.exitCode}): ${String(reload.all ?? '').trim()}\n`);
+      return 1;
+    }
+    io.stdout.write('ran systemctl daemon-reload\n');
+  } else if (options.reload !== false) {
+    io.stdout.write('systemd is not running here: run systemctl daemon-reload on the target machine\n');
+  }
+  const enable = instance ? `inotify-csync@${host}.service` : 'inotify-csync.service';
+  io.stdout.write(`Start it now and at every boot:\n  systemctl enable --now ${enable}\n`);
+  return 0;
+}

@@ -1,0 +1,58 @@
+import { cac } from 'cac';
+import { hostname } from 'node:os';
+import { UsageError } from '../../errors.js';
+import { formatStatus } from '../../status/format-status.js';
+import { countInotifyWatches } from '../../status/inotify-watches.js';
+import { readStatusFile, statusFilePath } from '../../status/status-file.js';
+import { defaultQueueFile } from '../options.js';
+import { splitArgv } from '../split-argv.js';
+import { rejectUnknownOptions, type CommandIo } from './command-io.js';
+
+/** Exit code for "not running", as `systemctl status` returns for a stopped unit. */
+export const NOT_RUNNING = 3;
+
+function buildCli() {
+  const cli = cac('inotify-csync status');
+  cli.usage('[-N host] [--queue-file FILE] [--json]\n\n  Shows what the running daemon for this host does. Exit code 0 when it runs, 3 when it does not.');
+  cli
+    .option('--queue-file <file>', "The daemon's queue file; its status is in FILE.status.json (default: as the daemon chooses it for -N host)")
+    .option('--json', 'Print the status snapshot as JSON');
+  cli.help();
+  return cli;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** `inotify-csync status`: reads the daemon's status file and prints it. Returns the exit code. */
+export function runStatus(argv: string[], io: CommandIo): number {
+  const { own, csync2 } = splitArgv(argv, new Set(['queue-file']));
+  const parsed = buildCli().parse(['node', 'inotify-csync status', ...own], { run: false });
+  if (parsed.options.help) return 0;
+  if (parsed.args.length > 0) throw new UsageError(`status: unexpected argument '${parsed.args[0]}': see status --help`);
+  rejectUnknownOptions('status', parsed.options, ['queueFile', 'json'], ['queueFile']);
+  const options = parsed.options as { queueFile?: string; json?: boolean };
+  const host = csync2.host ?? hostname();
+  const queueFile = options.queueFile ?? defaultQueueFile(host);
+  const path = statusFilePath(queueFile);
+  // --json keeps stdout for JSON only; the "not running" line then goes to stderr.
+  const notRunning = (why: string): number => {
+    (options.json ? io.stderr : io.stdout).write(`inotify-csync is not running for host ${host}: ${why}\n`);
+    return NOT_RUNNING;
+  };
+
+  const read = readStatusFile(path);
+  if (!read.found) return notRunning(read.reason);
+  const { status } = read;
+  if (!alive(status.pid)) return notRunning(`its PID ${status.pid} has exited (stale status file ${path})`);
+  if (status.state === 'stopped') return notRunning(`PID ${status.pid} has stopped`);
+  status.watchCount ??= countInotifyWatches(status.pid);
+  io.stdout.write(options.json ? `${JSON.stringify(status, null, 2)}\n` : formatStatus(status, Date.now()));
+  return 0;
+}
