@@ -1,0 +1,113 @@
+import { readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import type { DaemonStatus } from '../daemon/status-snapshot.js';
+import type { Logger } from '../log/logger.js';
+import type { DaemonObserver, ObservedDaemon } from './observed-daemon.js';
+
+/** Where the daemon publishes its status: next to its queue, so `status --queue-file F` finds it. */
+export function statusFilePath(queueFile: string): string {
+  return `${queueFile}.status.json`;
+}
+
+export interface StatusFileOptions {
+  queueFile: string;
+  log: Logger;
+  /** Rewrite at least this often while running. @default 2000 */
+  intervalMs?: number;
+  /** Least time between two writes caused by events (state, sync, progress). @default 250 */
+  minGapMs?: number;
+}
+
+/** Reads the PID in the daemon's lock file; undefined when there is none. */
+function lockHolder(queueFile: string): number | undefined {
+  try {
+    const pid = Number.parseInt(readFileSync(`${queueFile}.lock`, 'utf8').trim(), 10);
+    return Number.isInteger(pid) ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Publishes the daemon's snapshot for `inotify-csync status`: rewritten
+ * atomically (temporary file, then rename) every few seconds and soon after
+ * each state change or sync, removed when the daemon stops. It writes only
+ * once this process holds the queue's lock, so a second daemon refused at
+ * start-up never overwrites or removes the running one's file.
+ */
+export function attachStatusFile(daemon: ObservedDaemon, options: StatusFileOptions): DaemonObserver {
+  const path = statusFilePath(options.queueFile);
+  const temporary = `${path}.${process.pid}.tmp`;
+  const minGapMs = options.minGapMs ?? 250;
+  let written = false;
+  let lastWrite = 0;
+  let pending: NodeJS.Timeout | undefined;
+  let failure: string | undefined;
+
+  const write = (): void => {
+    pending = undefined;
+    if (daemon.state === 'stopped') return;
+    if (lockHolder(options.queueFile) !== process.pid) return;
+    lastWrite = Date.now();
+    try {
+      writeFileSync(temporary, `${JSON.stringify(daemon.snapshot(), null, 2)}\n`, { mode: 0o644 });
+      renameSync(temporary, path);
+      written = true;
+      failure = undefined;
+    } catch (error) {
+      const message = (error as Error).message;
+      if (message !== failure) options.log.warn(`cannot write the status file ${path}: ${message}`);
+      failure = message;
+    }
+  };
+
+  // Events come in bursts (a sync, then a state change): one write per gap is enough.
+  const soon = (): void => {
+    if (pending) return;
+    pending = setTimeout(write, Math.max(0, lastWrite + minGapMs - Date.now()));
+    pending.unref();
+  };
+
+  const remove = (): void => {
+    clearInterval(timer);
+    clearTimeout(pending);
+    pending = undefined;
+    if (!written) return;
+    written = false;
+    try {
+      const current = JSON.parse(readFileSync(path, 'utf8')) as Partial<DaemonStatus>;
+      if (current.pid === process.pid) unlinkSync(path);
+    } catch {
+      // already gone or unreadable: nothing of ours to remove
+    }
+  };
+
+  const timer = setInterval(write, options.intervalMs ?? 2000);
+  timer.unref();
+  daemon.on('state', (state) => (state === 'stopped' ? remove() : soon()));
+  daemon.on('synced', soon);
+  daemon.on('progress', soon);
+  return {
+    close: async () => remove(),
+  };
+}
+
+/** What `status` finds: the snapshot, or why there is none. */
+export type StatusFileRead = { found: true; status: DaemonStatus } | { found: false; reason: string };
+
+/** Reads a status file; a missing or unreadable one is an answer, not an error. */
+export function readStatusFile(path: string): StatusFileRead {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    return { found: false, reason: code === 'ENOENT' ? `no status file ${path}` : `cannot read ${path}: ${(error as Error).message}` };
+  }
+  try {
+    const status = JSON.parse(text) as DaemonStatus;
+    if (typeof status.pid !== 'number' || typeof status.state !== 'string') return { found: false, reason: `${path} is not an inotify-csync status file` };
+    return { found: true, status };
+  } catch (error) {
+    return { found: false, reason: `${path} is not valid JSON: ${(error as Error).message}` };
+  }
+}
