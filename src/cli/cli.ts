@@ -82,7 +82,13 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<void
     const parsed = cli.parse(['node', 'inotify-csync', ...own], { run: false });
     if (parsed.options.help || parsed.options.version) return;
     if (parsed.args.length > 0) throw new UsageError(`unknown command '${parsed.args[0]}': see --help`);
-    const { '--': _rest, help: _h, version: _v, m: _m, ...raw } = parsed.options;
+    const { '--': _rest, help: _h, version: _v, m: _m, ...parsedOptions } = parsed.options;
+    // cac leaves a dash after a digit (csync2-timeout): camel-case every key the same way.
+    const raw = Object.fromEntries(
+      Object.entries(parsedOptions)
+        .filter(([key]) => !key.includes('-') || !(key.replace(/-([a-z0-9])/g, (_m2, c: string) => c.toUpperCase()) in parsedOptions))
+        .map(([key, value]) => [key.replace(/-([a-z0-9])/g, (_m2, c: string) => c.toUpperCase()), value]),
+    );
     const known = new Set(['config', 'checkInterval', 'fullSyncInterval', 'numLinesUntilReset', 'numBatchedChangesThreshold', 'rsyncThreshold', 'parallelUpdates', 'maxWaitTime', 'mode', 'disableRsync', 'debug', 'queueFile', 'server', 'logFormat', 'maxParallelPeers', 'csync2Timeout', 'rsyncTarget', 'rsyncRsh']);
     for (const key of Object.keys(raw)) {
       if (!known.has(key)) throw new UsageError(`unknown option --${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}: see --help`);

@@ -43,7 +43,8 @@ export function runStatus(argv: string[], io: CommandIo): number {
   const path = statusFilePath(queueFile);
   // --json keeps stdout for JSON only; the "not running" line then goes to stderr.
   const notRunning = (why: string): number => {
-    (options.json ? io.stderr : io.stdout).write(`inotify-csync is not running for host ${host}: ${why}\n`);
+    const whose = options.queueFile === undefined ? ` for host ${host}` : '';
+    (options.json ? io.stderr : io.stdout).write(`inotify-csync is not running${whose}: ${why}\n`);
     return NOT_RUNNING;
   };
 
