@@ -39,8 +39,10 @@ export class NotifyRecorder {
     private readonly child: ResultPromise<{ reject: false; stdin: 'ignore'; stderr: 'pipe' }>,
   ) {}
 
-  /** Starts a recorder in `dir`; resolves to the reason when neither python3 nor perl exists. */
+  /** Starts a recorder in `dir`; resolves to the reason to skip when systemd-notify, or both python3 and perl, are missing. */
   static async start(dir: string): Promise<NotifyRecorder | string> {
+    const notify = await execa('systemd-notify', ['--version'], { reject: false, stdin: 'ignore' });
+    if (notify.exitCode !== 0) return 'systemd-notify is not installed (apt-get install systemd): the daemon sends its notifications through it';
     const socket = join(dir, 'notify.sock');
     let command: [string, string[]] | undefined;
     if (await has('python3')) command = ['python3', ['-c', PYTHON, socket]];

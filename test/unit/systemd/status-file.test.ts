@@ -1,0 +1,65 @@
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { silentLogger } from '../../../src/log/logger.js';
+import { attachStatusFile, readStatusFile, statusFilePath } from '../../../src/status/status-file.js';
+import { waitFor } from '../../helpers/wait.js';
+import { FakeDaemon } from './fake-daemon.js';
+
+let dir: string;
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'inotify-csync-status-file-'));
+});
+after(() => rm(dir, { recursive: true, force: true }));
+
+test('written once this process holds the lock, rewritten on events, removed on stop', async () => {
+  const queueFile = join(dir, 'a.queue');
+  const path = statusFilePath(queueFile);
+  const daemon = new FakeDaemon();
+  const observer = attachStatusFile(daemon, { queueFile, log: silentLogger(), intervalMs: 50, minGapMs: 10 });
+  daemon.emit('progress', 'setting up watches');
+  // Absence cannot be waited for: give the 50 ms timer two chances to (wrongly) write.
+  await new Promise((resolve) => setTimeout(resolve, 120));
+  assert.ok(!existsSync(path), 'no file before the lock is ours');
+  await writeFile(`${queueFile}.lock`, `${process.pid}\n`);
+  daemon.become('running');
+  const read = await waitFor(() => {
+    const r = readStatusFile(path);
+    return r.found && r.status.state === 'running' ? r : undefined;
+  }, 'the status file');
+  assert.ok(read);
+  assert.equal(read.found && read.status.pid, process.pid);
+  assert.ok(!existsSync(`${path}.${process.pid}.tmp`), 'the temporary file was renamed');
+  daemon.become('stopped');
+  assert.ok(!existsSync(path), 'removed on stop');
+  await observer.close();
+});
+
+test('a daemon refused at start-up leaves the running one\'s file alone', async () => {
+  const queueFile = join(dir, 'b.queue');
+  const path = statusFilePath(queueFile);
+  const other = JSON.stringify({ pid: 1, state: 'running' });
+  await writeFile(`${queueFile}.lock`, '1\n');
+  await writeFile(path, other);
+  const daemon = new FakeDaemon();
+  const observer = attachStatusFile(daemon, { queueFile, log: silentLogger(), intervalMs: 20, minGapMs: 5 });
+  daemon.become('draining');
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  daemon.become('stopped');
+  await observer.close();
+  assert.equal(await readFile(path, 'utf8'), other);
+});
+
+test('readStatusFile: missing, not JSON, not a status file', async () => {
+  const missing = readStatusFile(join(dir, 'none.json'));
+  assert.ok(!missing.found && /^no status file /.test(missing.reason));
+  await writeFile(join(dir, 'bad.json'), '{');
+  const bad = readStatusFile(join(dir, 'bad.json'));
+  assert.ok(!bad.found && /is not valid JSON/.test(bad.reason));
+  await writeFile(join(dir, 'other.json'), '{"a":1}');
+  const other = readStatusFile(join(dir, 'other.json'));
+  assert.ok(!other.found && /is not an inotify-csync status file/.test(other.reason));
+});
