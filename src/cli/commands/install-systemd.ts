@@ -1,18 +1,16 @@
 import { cac } from 'cac';
 import { execa } from 'execa';
-import { accessSync, constants, existsSync, mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, realpathSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { delimiter, isAbsolute, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { locateCsync2Config, readCsync2Config, selectScope } from '../../config/index.js';
 import { EnvironmentError, UsageError } from '../../errors.js';
 import { renderUnit } from '../../systemd/unit-file.js';
+import { SHIPPED_UNITS } from '../../systemd/unit-templates.js';
 import { VERSION } from '../../version.js';
 import { splitArgv, type Csync2Options } from '../split-argv.js';
 import { rejectUnknownOptions, type CommandIo } from './command-io.js';
-
-/** The shipped unit files: `systemd/` at the package root (src/cli/commands and dist/cli/commands are both three levels down). */
-const SHIPPED_UNITS = fileURLToPath(new URL('../../../systemd/', import.meta.url));
 
 /** systemd's PATH for system services (systemd 252): where `#!/usr/bin/env node` must find node. */
 const SYSTEMD_PATH = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'];
@@ -31,16 +29,25 @@ function findOnPath(program: string, path: string): string | undefined {
   return undefined;
 }
 
+const realpathOr = (path: string): string => {
+  try {
+    return realpathSync(path);
+  } catch {
+    return path;
+  }
+};
+
 /**
- * The program systemd should run: the `inotify-csync` launcher on PATH when
- * systemd's own PATH finds `node` for its shebang; else node and the entry
- * script by absolute path (node from nvm or a tarball is not on systemd's PATH).
+ * The program systemd should run: this very program. Its `inotify-csync`
+ * launcher on PATH when that is what runs now and systemd's own PATH finds
+ * `node` for its shebang; else node and the script by absolute path (node from
+ * nvm or a tarball is not on systemd's PATH; a single-file bundle has no launcher).
  */
 export function defaultExecStart(env: NodeJS.ProcessEnv = process.env): string[] {
+  const script = realpathOr(process.argv[1] ?? fileURLToPath(new URL('../../main.js', import.meta.url)));
   const launcher = findOnPath('inotify-csync', env.PATH ?? '');
-  if (launcher && findOnPath('node', SYSTEMD_PATH.join(delimiter))) return [launcher];
-  const entry = process.argv[1] ?? fileURLToPath(new URL('../../main.js', import.meta.url));
-  return [process.execPath, realpathSync(entry)];
+  if (launcher && realpathOr(launcher) === script && findOnPath('node', SYSTEMD_PATH.join(delimiter))) return [launcher];
+  return [process.execPath, script];
 }
 
 /** The include roots of this host, for RequiresMountsFor=; undefined (with the reason) when csync2.cfg cannot be read. */
@@ -102,7 +109,7 @@ export async function runInstallSystemd(argv: string[], io: CommandIo): Promise<
   ];
 
   const { roots, note } = await includeRoots(options.config, { ...csync2, host });
-  const template = readFileSync(join(SHIPPED_UNITS, unitName), 'utf8');
+  const template = SHIPPED_UNITS[unitName];
   const unit = `# Written by inotify-csync ${VERSION} install-systemd.\n${renderUnit(template, { execStart, host: instance ? undefined : host, mounts: roots })}`;
 
   const unitDir = options.unitDir ?? '/etc/systemd/system';

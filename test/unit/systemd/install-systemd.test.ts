@@ -8,6 +8,7 @@ import { runInstallSystemd } from '../../../src/cli/commands/install-systemd.js'
 import type { CommandIo } from '../../../src/cli/commands/command-io.js';
 import { UsageError } from '../../../src/errors.js';
 import { protectSystemFor, quoteUnitWord, renderUnit } from '../../../src/systemd/unit-file.js';
+import { SHIPPED_UNITS } from '../../../src/systemd/unit-templates.js';
 
 function captureIo(): CommandIo & { out: () => string } {
   let text = '';
@@ -23,6 +24,12 @@ function captureIo(): CommandIo & { out: () => string } {
 const lines = (unit: string, key: string): string[] => unit.split('\n').filter((line) => line.startsWith(`${key}=`));
 
 describe('unit file rendering', () => {
+  test('the embedded units are the shipped systemd/ files', async () => {
+    for (const [name, text] of Object.entries(SHIPPED_UNITS)) {
+      assert.equal(text, await readFile(new URL(`../../../systemd/${name}`, import.meta.url), 'utf8'), `systemd/${name} changed: update src/systemd/unit-templates.ts`);
+    }
+  });
+
   test('ExecStart words are quoted and escaped as systemd reads them', () => {
     assert.equal(quoteUnitWord('/usr/bin/node'), '/usr/bin/node');
     assert.equal(quoteUnitWord('/srv/with space'), '"/srv/with space"');
