@@ -23,7 +23,17 @@ function onPath(binary) {
   });
 }
 
+/** Debian's csync2 only recommends its SQLite library; without it every call fails ("Please install sqlite3 client library"). */
+function hasSqlite() {
+  try {
+    return execFileSync('ldconfig', ['-p'], { encoding: 'utf8' }).includes('libsqlite3.so.0');
+  } catch {
+    return true; // cannot tell: csync2's own error will say it
+  }
+}
+
 const missing = NEEDED.filter(({ binary }) => !onPath(binary));
+if (!hasSqlite()) missing.push({ binary: 'libsqlite3.so.0', pkg: 'libsqlite3-0' });
 if (missing.length === 0) process.exit(0);
 
 const pkgs = missing.map(({ pkg }) => pkg);
@@ -56,6 +66,7 @@ if (isRoot && has('apt-get')) {
 }
 
 const still = NEEDED.filter(({ binary }) => !onPath(binary));
+if (!hasSqlite()) still.push({ binary: 'libsqlite3.so.0' });
 if (still.length > 0) {
   console.error(`preflight: still missing after install: ${still.map(({ binary }) => binary).join(', ')}`);
   process.exit(1);

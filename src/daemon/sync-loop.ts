@@ -145,7 +145,8 @@ export class SyncLoop {
 
   private waitForWork(): Promise<void> {
     const delay = this.nextDelay(Date.now());
-    if (delay === 0) return Promise.resolve();
+    // Always through the timer queue: a loop of resolved promises would starve signals and I/O.
+    if (delay === 0) return new Promise((resolve) => setImmediate(resolve));
     return new Promise((resolve) => {
       const timer = setTimeout(done, delay);
       function done(): void {
@@ -175,8 +176,9 @@ export class SyncLoop {
       this.requestFullSync('the queue file was replaced');
       return;
     }
-    if (queue.size() < this.offset) {
-      log.warn(`queue file ${queue.path} shrank below the read position (${this.offset} bytes); reading it from the start, a full sync follows`);
+    if (queue.truncatedBehindUs() || queue.size() < this.offset) {
+      log.warn(`queue file ${queue.path} shrank below the read position (${this.offset} bytes) behind the daemon's back; emptying it, a full sync follows`);
+      queue.truncate();
       this.offset = 0;
       this.linesRead = 0;
       this.requestFullSync('the queue file was truncated');
@@ -209,6 +211,8 @@ export class SyncLoop {
       return;
     }
     this.underLoad = false;
+    // Nothing unread (the records that woke the loop may have been emptied away with a truncated file).
+    this.firstPendingAt = undefined;
     if (this.linesRead >= settings.numLinesUntilReset) {
       // Everything is read and no append can run before truncate() returns: nothing is lost.
       log.info(`RESET QUEUE LOG: ${this.linesRead} records read; emptying ${queue.path}, then a full sync`);
@@ -290,7 +294,7 @@ export class SyncLoop {
     } else {
       this.fullSyncFailures++;
       if (!checked) {
-        this.fullSyncReason = `retry of a failed full sync (${reason})`;
+        this.fullSyncReason = reason.startsWith('retry: ') ? reason : `retry: ${reason}`;
         this.fullSyncRetryAt = Date.now() + backoffDelay(this.fullSyncFailures, DEFAULT_BACKOFF);
       }
       log.warn(`FULL SYNC finished with errors after ${(ms / 1000).toFixed(1)} s; ${checked ? 'failed peers are retried with backoff' : 'the full sync is retried'}`);

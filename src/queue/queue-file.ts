@@ -44,6 +44,8 @@ export class QueueFile {
   private dropped = 0;
   /** Records appended since start (a counter for status). */
   appended = 0;
+  /** Bytes this process wrote since the file was last emptied: the file can only be shorter if someone truncated it. */
+  private written = 0;
 
   constructor(
     readonly path: string,
@@ -72,6 +74,7 @@ export class QueueFile {
     try {
       this.fd = openSync(this.path, 'a', 0o600);
       ftruncateSync(this.fd);
+      this.written = 0;
       this.inode = fstatSync(this.fd).ino;
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code ?? 'error';
@@ -120,6 +123,7 @@ export class QueueFile {
       return;
     }
     this.pending = [];
+    this.written += Buffer.byteLength(data);
     if (this.writeError !== undefined || this.dropped > 0) {
       const lost = this.dropped;
       this.log.info(`writing to the queue file ${this.path} works again${lost ? ` (${lost} changes were dropped)` : ''}`);
@@ -157,6 +161,16 @@ export class QueueFile {
   /** Empties the file (RESET QUEUE LOG). Call only when every record has been read. */
   truncate(): void {
     if (this.fd !== undefined) ftruncateSync(this.fd);
+    this.written = 0;
+  }
+
+  /**
+   * Someone else truncated the file: it is shorter than what this process wrote
+   * into it. (A size check against the reader's offset alone misses a
+   * truncation followed by new appends, which would be read from the middle.)
+   */
+  truncatedBehindUs(): boolean {
+    return this.size() < this.written;
   }
 
   /** Opens the path again after it was deleted or replaced behind the daemon's back. */

@@ -41,9 +41,11 @@ export class Csync2Client {
       killSignal: 'SIGTERM',
       forceKillAfterDelay: 2000,
       maxBuffer: 64 * 1024 * 1024,
+      all: true,
     });
     const stdout = String(result.stdout ?? '');
-    const stderr = String(result.stderr ?? '');
+    // csync2 prints some errors on stdout (e.g. "Found .../csync2.lock"): classify on both.
+    const stderr = String(result.all ?? result.stderr ?? '');
     const spawnError = result.failed && result.exitCode === undefined && !result.timedOut && !result.isTerminated
       ? (result.originalMessage ?? result.shortMessage)
       : undefined;

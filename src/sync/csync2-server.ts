@@ -16,6 +16,15 @@ export interface Csync2ServerOptions {
   onExit: (reason: string) => void;
 }
 
+function processExists(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 /** A session without output for this long is taken as ended (its child died without TOTALTIME). */
 const STALE_SESSION_MS = 30_000;
 
@@ -130,20 +139,30 @@ export class Csync2Server {
   /** No peer session is running now. */
   isQuiet(): boolean {
     const now = Date.now();
-    for (const [session, last] of this.sessions) if (now - last > STALE_SESSION_MS) this.sessions.delete(session);
+    for (const [session, last] of this.sessions) {
+      // The `<pid>` of a line is the server's child for that session: once it is gone, so is the session
+      // (a session whose peer vanished ends without TOTALTIME).
+      if (now - last > STALE_SESSION_MS || !processExists(Number(session))) this.sessions.delete(session);
+    }
     return this.sessions.size === 0;
   }
 
   /** Waits until no peer session runs, at most `maxMs`; resolves true when quiet. */
   async waitQuiet(maxMs: number): Promise<boolean> {
-    if (this.isQuiet()) return true;
-    let timer: NodeJS.Timeout | undefined;
-    const quiet = await new Promise<boolean>((resolve) => {
-      this.quietWaiters.push(() => resolve(true));
-      timer = setTimeout(() => resolve(this.isQuiet()), maxMs);
-    });
-    clearTimeout(timer);
-    return quiet;
+    const deadline = Date.now() + maxMs;
+    while (!this.isQuiet()) {
+      const left = deadline - Date.now();
+      if (left <= 0) return false;
+      // Woken by TOTALTIME, or every 100 ms to notice a session child that died without it.
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, Math.min(left, 100));
+        this.quietWaiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+    return true;
   }
 
   private releaseWaiters(): void {

@@ -12,11 +12,15 @@ export interface InotifyWatcherOptions {
   log: Logger;
   /** Called for every event, in order. */
   onEvent: (event: WatchEvent) => void;
-  /** Called once if the process ends after its watches were established. */
+  /** Called once if the process ends after its watches were established, or its root is deleted, moved or unmounted. */
   onExit: (reason: string) => void;
   /** How long setting up the watches may take before start() fails. @default 10 min */
   setupTimeoutMs?: number;
 }
+
+/** Events on a watch's own directory: for the root they mean it is gone; elsewhere the parent's events already tell. */
+const SELF_EVENTS = ['DELETE_SELF', 'MOVE_SELF', 'IGNORED', 'UNMOUNT'];
+const ROOT_GONE_EVENTS = SELF_EVENTS;
 
 /** inotifywait's message when max_user_watches is too low. */
 export const WATCH_LIMIT_PATTERN = /upper limit on inotify watches reached/i;
@@ -56,7 +60,18 @@ export class InotifyWatcher {
     subprocess.stdout.setEncoding('latin1');
     subprocess.stdout.pipe(split2('\0', { decodeStrings: false })).on('data', (record: string) => {
       const event = parseEventRecord(Buffer.from(record, 'latin1'));
-      if (event) this.options.onEvent(event);
+      if (!event) return;
+      if (event.path === root && ROOT_GONE_EVENTS.some((name) => event.events.includes(name))) {
+        // inotifywait keeps running with no watch left: end it and let the supervisor wait for the root.
+        if (!this.stopping) {
+          this.stopping = true;
+          subprocess.kill('SIGTERM');
+          this.options.onExit(`lost its root (${event.events.join(',')})`);
+        }
+        return;
+      }
+      if (SELF_EVENTS.some((name) => event.events.includes(name))) return;
+      this.options.onEvent(event);
     });
 
     return new Promise<void>((resolve, reject) => {

@@ -2,9 +2,10 @@
  * The design card's events, plus what the port needs to lose nothing:
  * `create` reports a new (possibly empty) directory, a symlink or a hard link,
  * which close_write never does; `attrib` reports chmod/chown. The kernel's
- * overflow event is always reported.
+ * overflow event is always reported. `delete_self`/`move_self` tell when a
+ * watched root itself goes away (inotifywait then keeps running, blind).
  */
-export const WATCH_EVENTS = ['close_write', 'move', 'delete', 'create', 'attrib'] as const;
+export const WATCH_EVENTS = ['close_write', 'move', 'delete', 'create', 'attrib', 'delete_self', 'move_self'] as const;
 
 /**
  * NUL-terminated records (`%0`, `--no-newline`) so that a file name containing a

@@ -5,7 +5,7 @@ import { inotifywaitArgs } from '../../src/watch/inotifywait-args.js';
 
 test('inotifywait is run with NUL-terminated records and the events the port needs', () => {
   const args = inotifywaitArgs('/srv/www');
-  assert.deepEqual(args.slice(0, 7), ['--monitor', '--recursive', '--event', 'close_write,move,delete,create,attrib', '--format', '%e %w%f%0', '--no-newline']);
+  assert.deepEqual(args.slice(0, 7), ['--monitor', '--recursive', '--event', 'close_write,move,delete,create,attrib,delete_self,move_self', '--format', '%e %w%f%0', '--no-newline']);
   assert.deepEqual(args.slice(-2), ['--', '/srv/www']);
 });
 

@@ -1,0 +1,126 @@
+import assert from 'node:assert/strict';
+import { readFileSync, rmSync } from 'node:fs';
+import { mkdir, rm, truncate, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { DaemonProcess } from '../../src/cluster/daemon-process.js';
+import { LocalCluster } from '../../src/cluster/local-cluster.js';
+import { childRunning } from '../helpers/processes.js';
+import { holds, waitFor } from '../helpers/wait.js';
+
+// Faults on a real two-node cluster: each is logged in one line, the daemon
+// keeps running, and the change made meanwhile reaches the peer.
+describe('recovery from faults', () => {
+  let cluster: LocalCluster;
+  let daemons: DaemonProcess[] = [];
+  let a: string;
+  let b: string;
+  const hangMarker = () => join(cluster.root, 'hang-updates');
+
+  before(async () => {
+    cluster = await LocalCluster.create({ nodes: 2 });
+    const env = {
+      // The fake csync2 (test/fixtures/bin) is the real one unless asked to hang.
+      PATH: `${resolve('test/fixtures/bin')}:${process.env.PATH ?? ''}`,
+      FAKE_CSYNC2_HANG_MARKER: join(cluster.root, 'hang-updates'),
+    };
+    daemons = [0, 1].map((index) => DaemonProcess.start(cluster, index, { env, args: ['--csync2-timeout', '2'] }));
+    await Promise.all(daemons.map((daemon) => daemon.ready()));
+    a = cluster.node(0).dir;
+    b = cluster.node(1).dir;
+  });
+
+  after(async () => {
+    await Promise.all(daemons.map((daemon) => daemon.stop()));
+    await cluster.destroy();
+  });
+
+  const daemonA = () => daemons[0] as DaemonProcess;
+
+  test('the csync2 server dies: restarted, and a peer push to it gets through', async () => {
+    const server = childRunning(daemonA().pid as number, 'csync2');
+    assert.ok(server, 'node A runs a csync2 server');
+    process.kill(server, 'SIGKILL');
+    await daemonA().waitForLine(/SERVER: csync2 server killed by SIGKILL; restarting it/);
+    await daemonA().waitForLine(/SERVER: csync2 server running again/);
+    await writeFile(join(b, 'to-a-after-server-restart.txt'), 'b to a\n');
+    await waitFor(() => holds(join(a, 'to-a-after-server-restart.txt'), 'b to a\n'), 'the file on node A', 10_000);
+  });
+
+  test('a csync2 call that hangs is ended after its timeout and retried', async () => {
+    await writeFile(hangMarker(), '');
+    await writeFile(join(a, 'after-hang.txt'), 'hung once\n');
+    await daemonA().waitForLine(/update of peer 127\.0\.0\.3 failed: timed out and was ended/, 10_000);
+    rmSync(hangMarker());
+    await waitFor(() => holds(join(b, 'after-hang.txt'), 'hung once\n'), 'after-hang.txt on the peer', 10_000);
+  });
+
+  test('a csync2.lock file: a clear log line and a retry, not a crash', async () => {
+    const lock = join(cluster.etcDir, 'csync2.lock');
+    await writeFile(lock, '');
+    try {
+      await writeFile(join(a, 'while-locked.txt'), 'locked\n');
+      await daemonA().waitForLine(/csync2 -cr failed for 1 of 1 paths \(locked: Found .*csync2\.lock\)/, 10_000);
+    } finally {
+      await rm(lock, { force: true });
+    }
+    await waitFor(() => holds(join(b, 'while-locked.txt'), 'locked\n'), 'while-locked.txt on the peer', 10_000);
+  });
+
+  test('inotifywait is killed: restarted, then a full sync catches what changed meanwhile', async () => {
+    const watcher = childRunning(daemonA().pid as number, 'inotifywait');
+    assert.ok(watcher, 'node A runs inotifywait');
+    process.kill(watcher, 'SIGKILL');
+    await writeFile(join(a, 'while-blind.txt'), 'no watcher\n');
+    await daemonA().waitForLine(/INOTIFY: inotifywait on .* killed by SIGKILL; restarting in/);
+    await waitFor(() => holds(join(b, 'while-blind.txt'), 'no watcher\n'), 'while-blind.txt on the peer', 10_000);
+    assert.match(daemonA().log, /FULL SYNC \(inotifywait on .* was restarted\)/);
+  });
+
+  test('the queue file is deleted, then truncated, behind the daemon: detected, and nothing is lost', async () => {
+    const queue = join(cluster.root, 'queue-0', 'queue');
+    await rm(queue);
+    await writeFile(join(a, 'after-queue-deleted.txt'), 'q1\n');
+    await daemonA().waitForLine(/queue file .* was deleted or replaced behind the daemon's back/, 10_000);
+    await waitFor(() => holds(join(b, 'after-queue-deleted.txt'), 'q1\n'), 'after-queue-deleted.txt on the peer', 10_000);
+    await writeFile(join(a, 'into-new-queue.txt'), 'q2\n');
+    await waitFor(() => holds(join(b, 'into-new-queue.txt'), 'q2\n'), 'into-new-queue.txt on the peer', 10_000);
+    assert.ok(readFileSync(queue).length > 0, 'the daemon writes the new queue file');
+    await truncate(queue, 0);
+    await writeFile(join(a, 'after-queue-truncated.txt'), 'q3\n');
+    await daemonA().waitForLine(/queue file .* shrank below the read position/, 10_000);
+    await waitFor(() => holds(join(b, 'after-queue-truncated.txt'), 'q3\n'), 'after-queue-truncated.txt on the peer', 10_000);
+  });
+
+  test('SIGHUP rereads the configuration; a broken one is refused and the old one stays', async () => {
+    const cfg = join(cluster.etcDir, 'csync2.cfg');
+    const good = readFileSync(cfg, 'utf8');
+    await writeFile(cfg, `${good}\ngroup broken {\n`);
+    process.kill(daemonA().pid as number, 'SIGHUP');
+    await daemonA().waitForLine(/reload refused, the old configuration stays in force: .*csync2\.cfg:\d+:\d+: /);
+    // csync2 itself cannot run on the broken file: the change waits, retried, until the file is fixed.
+    await writeFile(join(a, 'after-bad-reload.txt'), 'still syncing\n');
+    await daemonA().waitForLine(/csync2 -cr failed for 1 of 1 paths \(failed: Near line \d+: syntax error\)/, 10_000);
+    await writeFile(cfg, good);
+    await waitFor(() => holds(join(b, 'after-bad-reload.txt'), 'still syncing\n'), 'after-bad-reload.txt on the peer', 10_000);
+    // A good new configuration: excludes *.log from now on.
+    await writeFile(cfg, good.replace('  exclude *.tmp;', '  exclude *.tmp;\n  exclude *.log;'));
+    process.kill(daemonA().pid as number, 'SIGHUP');
+    await daemonA().waitForLine(/CONFIG: reloaded on SIGHUP/);
+    await daemonA().waitForLine(/FULL SYNC \(configuration reloaded\)/);
+    await mkdir(join(a, 'logs'), { recursive: true });
+    await writeFile(join(a, 'logs', 'app.log'), 'excluded now\n');
+    await writeFile(join(a, 'logs', 'kept.txt'), 'synced\n');
+    await waitFor(() => holds(join(b, 'logs', 'kept.txt'), 'synced\n'), 'logs/kept.txt on the peer', 10_000);
+    assert.equal(await holds(join(b, 'logs', 'app.log'), 'excluded now\n'), false, 'app.log is excluded after the reload');
+  });
+
+  test('a watched root is removed: waited for, watched again when it returns', async () => {
+    await rm(a, { recursive: true, force: true });
+    await daemonA().waitForLine(/watched root .* is gone .*waiting for it to return/, 10_000);
+    await mkdir(a);
+    await writeFile(join(a, 'root-is-back.txt'), 'back\n');
+    await daemonA().waitForLine(/INOTIFY: watched root .* is back; watching it again/, 10_000);
+    await waitFor(() => holds(join(b, 'root-is-back.txt'), 'back\n'), 'root-is-back.txt on the peer', 10_000);
+  });
+});
