@@ -87,7 +87,8 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<void
     const raw = Object.fromEntries(
       Object.entries(parsedOptions)
         .filter(([key]) => !key.includes('-') || !(key.replace(/-([a-z0-9])/g, (_m2, c: string) => c.toUpperCase()) in parsedOptions))
-        .map(([key, value]) => [key.replace(/-([a-z0-9])/g, (_m2, c: string) => c.toUpperCase()), value]),
+        // An option given twice: the last one wins, as with most tools.
+        .map(([key, value]) => [key.replace(/-([a-z0-9])/g, (_m2, c: string) => c.toUpperCase()), Array.isArray(value) ? value.at(-1) : value]),
     );
     const known = new Set(['config', 'checkInterval', 'fullSyncInterval', 'numLinesUntilReset', 'numBatchedChangesThreshold', 'rsyncThreshold', 'parallelUpdates', 'maxWaitTime', 'mode', 'disableRsync', 'debug', 'queueFile', 'server', 'logFormat', 'maxParallelPeers', 'csync2Timeout', 'rsyncTarget', 'rsyncRsh']);
     for (const key of Object.keys(raw)) {

@@ -272,7 +272,7 @@ export class Daemon extends EventEmitter<DaemonEvents> {
     if (event.overflow) {
       this.overflows++;
       if (this.loop?.fullSyncPending === undefined) {
-        this.log.withTag('inotify').warn('INOTIFY: the kernel dropped events (queue overflow); a full sync follows');
+        this.log.withTag('inotify').warn('INOTIFY: the kernel dropped events (queue overflow, or a burst as large as the kernel queue); a full sync follows');
       }
       this.loop?.requestFullSync('inotify queue overflow', 500);
       return;

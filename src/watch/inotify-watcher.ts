@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import split2 from 'split2';
 import type { Logger } from '../log/logger.js';
 import type { ChildProcesses } from '../process/child-processes.js';
@@ -22,6 +23,15 @@ export interface InotifyWatcherOptions {
 const SELF_EVENTS = ['DELETE_SELF', 'MOVE_SELF', 'IGNORED', 'UNMOUNT'];
 const ROOT_GONE_EVENTS = SELF_EVENTS;
 
+function readMaxQueuedEvents(): number | undefined {
+  try {
+    const value = Number.parseInt(readFileSync('/proc/sys/fs/inotify/max_queued_events', 'utf8'), 10);
+    return value > 0 ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** inotifywait's message when max_user_watches is too low. */
 export const WATCH_LIMIT_PATTERN = /upper limit on inotify watches reached/i;
 
@@ -37,6 +47,11 @@ export class InotifyWatcher {
   private subprocess: ReturnType<ChildProcesses['start']> | undefined;
   private stopping = false;
   private readonly stderrTail: string[] = [];
+  private windowStart = 0;
+  private windowEvents = 0;
+  private windowFlagged = false;
+  /** The kernel queue size of this inotify instance (max_queued_events when it started). */
+  private queueLimit = 16_384;
 
   constructor(private readonly options: InotifyWatcherOptions) {}
 
@@ -48,6 +63,7 @@ export class InotifyWatcher {
   start(): Promise<void> {
     const { root, excludeRegex, children, log } = this.options;
     const args = inotifywaitArgs(root, { excludeRegex });
+    this.queueLimit = readMaxQueuedEvents() ?? 16_384;
     log.debug(`inotifywait ${args.join(' ')}`);
     const subprocess = children.start('inotifywait', args, {
       stdin: 'ignore',
@@ -61,6 +77,7 @@ export class InotifyWatcher {
     subprocess.stdout.pipe(split2('\0', { decodeStrings: false })).on('data', (record: string) => {
       const event = parseEventRecord(Buffer.from(record, 'latin1'));
       if (!event) return;
+      this.countForOverflow();
       if (event.path === root && ROOT_GONE_EVENTS.some((name) => event.events.includes(name))) {
         // inotifywait keeps running with no watch left: end it and let the supervisor wait for the root.
         if (!this.stopping) {
@@ -106,6 +123,27 @@ export class InotifyWatcher {
         if (!this.stopping) this.options.onExit(reason);
       });
     });
+  }
+
+  /**
+   * inotifywait 3.22 never prints the kernel's IN_Q_OVERFLOW (measured: with
+   * max_queued_events=16 and the process stopped, 100 writes give 16 events and
+   * no overflow line). A full kernel queue can only be inferred: as many events
+   * within one second as the queue holds (less the overflow entry itself) means events were probably dropped, so
+   * a synthetic overflow event asks for a full sync (once per second at most).
+   */
+  private countForOverflow(): void {
+    const now = Date.now();
+    if (now - this.windowStart >= 1000) {
+      this.windowStart = now;
+      this.windowEvents = 0;
+      this.windowFlagged = false;
+    }
+    this.windowEvents++;
+    if (!this.windowFlagged && this.windowEvents >= this.queueLimit - 1) {
+      this.windowFlagged = true;
+      this.options.onEvent({ events: ['Q_OVERFLOW'], path: '', validUtf8: true, isDir: false, overflow: true });
+    }
   }
 
   /** Ends the process; no onExit call follows. */

@@ -1,0 +1,44 @@
+import assert from 'node:assert/strict';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { DaemonProcess } from '../../src/cluster/daemon-process.js';
+import { LocalCluster } from '../../src/cluster/local-cluster.js';
+import { alive, descendants } from '../helpers/processes.js';
+import { diffSnapshots, snapshot, waitFor } from '../helpers/wait.js';
+
+// SIGKILL leaves the daemon no chance to clean up: its children must still
+// end (the kernel's parent-death signal), and the next start's full sync must
+// bring the peer up to date, including what changed while it was down.
+let cluster: LocalCluster;
+let restarted: DaemonProcess | undefined;
+
+before(async () => {
+  cluster = await LocalCluster.create({ nodes: 2 });
+  await cluster.startServer(1);
+});
+
+after(async () => {
+  await restarted?.stop();
+  await cluster.destroy();
+});
+
+test('killed with SIGKILL mid-batch and started again: no orphan, every change arrives', async () => {
+  const a = cluster.node(0).dir;
+  const b = cluster.node(1).dir;
+  const first = DaemonProcess.start(cluster, 0);
+  await first.ready();
+  await mkdir(join(a, 'burst'));
+  for (let i = 0; i < 500; i++) await writeFile(join(a, 'burst', `f${i}`), `burst ${i}\n`);
+  await first.waitForLine(/PROCESSING QUEUE/);
+  const children = descendants(first.pid as number);
+  assert.ok(children.length >= 2, `the daemon runs children (server, inotifywait): ${children.join(' ')}`);
+  process.kill(first.pid as number, 'SIGKILL');
+  await first.subprocess;
+  await waitFor(() => children.every((pid) => !alive(pid)), `children ${children.join(' ')} of the killed daemon to end`, 5000);
+
+  for (let i = 0; i < 50; i++) await writeFile(join(a, `while-dead-${i}`), `dead ${i}\n`);
+  restarted = DaemonProcess.start(cluster, 0);
+  await restarted.ready();
+  await waitFor(async () => diffSnapshots(await snapshot(a), await snapshot(b)).length === 0, 'the peer to match node A', 20_000);
+});
