@@ -20,7 +20,7 @@ import { QueueFile } from '../queue/queue-file.js';
 import { defaultArgumentBudget } from '../sync/argument-chunks.js';
 import { Csync2Client } from '../sync/csync2-client.js';
 import { Csync2Server } from '../sync/csync2-server.js';
-import { RsyncSender } from '../sync/rsync-sender.js';
+import { peerUnreachable, RsyncSender } from '../sync/rsync-sender.js';
 import { SyncEngine } from '../sync/sync-engine.js';
 import { createEventFilter } from '../watch/event-filter.js';
 import { excludeRegexMatcher } from '../watch/exclude-test.js';
@@ -155,12 +155,13 @@ export class Daemon extends EventEmitter<DaemonEvents> {
       ? new RsyncSender({
         children: this.children,
         log: log.withTag('rsync'),
+        csync2: client,
         scope: () => this.scope,
         target: options.rsyncTarget,
         rsh: options.rsyncRsh,
         maxParallel: options.maxParallelPeers,
         timeoutMs: options.csync2TimeoutMs,
-        isPeerFailing: (name) => engine.peers.some((peer) => peer.name === name && peer.failures > 0),
+        isPeerFailing: (name) => engine.peers.some((peer) => peer.name === name && peerUnreachable(peer)),
       }).send
       : undefined;
     this.loop = new SyncLoop({

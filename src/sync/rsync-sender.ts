@@ -1,14 +1,20 @@
+import { lstatSync } from 'node:fs';
 import { readCsync2Config } from '../config/locate.js';
 import type { Csync2Config, Peer, SyncScope } from '../config/types.js';
 import type { Logger } from '../log/logger.js';
 import type { ChildProcesses } from '../process/child-processes.js';
+import type { Csync2Client } from './csync2-client.js';
+import type { PeerHealth } from './peer-health.js';
 import { pathsByRoot, peerRoots, relativeTo, type PeerRoot } from './peer-paths.js';
+import { parseDirtyList } from './rsync-dirty.js';
 import { classifyRsyncExit, rsyncDelivered, type RsyncOutcome } from './rsync-outcome.js';
 import { expandRsyncTarget, isDaemonTarget } from './rsync-target.js';
 
 export interface RsyncSenderOptions {
   children: ChildProcesses;
   log: Logger;
+  /** Marks the batch dirty (`-cr`) and lists what is dirty for whom (`-M`) first. */
+  csync2: Pick<Csync2Client, 'check' | 'run'>;
   /** The daemon's current scope (it changes on SIGHUP). */
   scope: () => SyncScope | undefined;
   /** `--rsync-target`: `{host}`, `{path}`, `{relpath}`, `{module}`. @default '{host}:{path}' */
@@ -51,6 +57,35 @@ export function rsyncArgs(options: { source: string; target: string; rsh?: strin
   ];
 }
 
+/**
+ * Listed paths that no longer exist here and held other listed paths: directories
+ * removed with their content. `depth` is the longest chain of them, one inside another.
+ */
+export function removedDirectories(paths: readonly string[], exists: (path: string) => boolean = (path) => lstatSync(path, { throwIfNoEntry: false }) !== undefined): { dirs: string[]; depth: number } {
+  const missing = new Set(paths.filter((path) => !exists(path)));
+  const dirs = new Set<string>();
+  for (const path of missing) {
+    for (let slash = path.lastIndexOf('/'); slash > 0; slash = path.lastIndexOf('/', slash - 1)) {
+      const parent = path.slice(0, slash);
+      if (missing.has(parent)) dirs.add(parent);
+    }
+  }
+  let depth = 0;
+  for (const dir of dirs) {
+    let chain = 1;
+    for (let slash = dir.lastIndexOf('/'); slash > 0; slash = dir.lastIndexOf('/', slash - 1)) {
+      if (dirs.has(dir.slice(0, slash))) chain++;
+    }
+    depth = Math.max(depth, chain);
+  }
+  return { dirs: [...dirs], depth };
+}
+
+/** A peer whose last csync2 update could not connect: rsync would only wait for its own timeouts there. */
+export function peerUnreachable(peer: Pick<PeerHealth, 'failures' | 'lastError'>): boolean {
+  return peer.failures > 0 && /Connection to remote host .* failed|Can't connect|Connection refused/i.test(peer.lastError ?? '');
+}
+
 /** The NUL-separated list rsync reads from stdin. */
 export function filesFromList(root: string, paths: readonly string[]): Buffer {
   return Buffer.from(paths.map((path) => `${relativeTo(root, path)}\0`).join(''));
@@ -86,17 +121,41 @@ export class RsyncSender {
       log.warn(`LARGE BATCH: cannot read ${scope.configFile} to find the peers' paths (${(error as Error).message}); csync2 sends the batch`);
       return false;
     }
-    const byRoot = pathsByRoot(paths, scope.watchRoots);
+    const dirty = await this.dirtyPaths(paths, scope);
+    if (!dirty) return false;
     const queue = [...scope.peers];
     let delivered = true;
     const worker = async (): Promise<void> => {
       for (let peer = queue.shift(); peer; peer = queue.shift()) {
-        if (!(await this.sendToPeer(peer, roots.get(peer.name) ?? [], byRoot))) delivered = false;
+        const forPeer = dirty.get(peer.name);
+        const mine = forPeer ? paths.filter((path) => forPeer.has(path)) : [];
+        if (mine.length === 0) continue;
+        if (!(await this.sendToPeer(peer, roots.get(peer.name) ?? [], pathsByRoot(mine, scope.watchRoots)))) delivered = false;
       }
     };
     await Promise.all(Array.from({ length: Math.min(this.options.maxParallel, queue.length) }, worker));
     return delivered;
   };
+
+  /**
+   * `csync2 -cr` on the batch, then `csync2 -M`: the batch's paths csync2 itself
+   * would send, per peer. Undefined when csync2 failed: it then sends the batch alone.
+   */
+  private async dirtyPaths(paths: string[], scope: SyncScope): Promise<Map<string, Set<string>> | undefined> {
+    const { csync2, log } = this.options;
+    const check = await csync2.check(paths);
+    if (check.outcome.kind !== 'ok') {
+      log.warn(`LARGE BATCH: csync2 -cr failed before rsync (${'detail' in check.outcome ? check.outcome.detail : check.outcome.kind}); csync2 sends the batch`);
+      return undefined;
+    }
+    const listed = await csync2.run(['-M'], true);
+    if (listed.outcome.kind === 'empty') return new Map();
+    if (listed.outcome.kind !== 'ok') {
+      log.warn(`LARGE BATCH: csync2 -M failed (${listed.outcome.detail}); csync2 sends the batch`);
+      return undefined;
+    }
+    return parseDirtyList(listed.stdout, scope.prefixes ?? {});
+  }
 
   private async peerRootsFor(scope: SyncScope): Promise<Map<string, PeerRoot[]>> {
     if (this.mapping?.scope === scope) return this.mapping.roots;
@@ -121,7 +180,7 @@ export class RsyncSender {
   }
 
   private async sendRoot(peer: Peer, root: PeerRoot, paths: string[]): Promise<boolean> {
-    const { log, children, timeoutMs, env } = this.options;
+    const { log, timeoutMs } = this.options;
     if (root.localRoot === '/' || (root.kind === 'mapped' && root.peerRoot === '/')) {
       this.once(`slash ${peer.name}`, 'warn', `LARGE BATCH: no rsync of an include of / (to ${peer.name}): rsync would run at the top of the file system; csync2 sends it. Include the directories below / instead to use rsync`);
       return false;
@@ -134,9 +193,24 @@ export class RsyncSender {
     const args = rsyncArgs({ source: `${root.localRoot}/`, target, rsh: this.options.rsh, ioTimeoutS: Math.max(5, Math.min(120, Math.round(timeoutMs / 1000))) });
     log.debug(`rsync ${args.join(' ')} < ${paths.length} paths`);
     const started = performance.now();
+    let outcome = await this.run(args, filesFromList(root.localRoot, paths));
+    // rsync handles a deletion list parent first, so a removed directory is still full
+    // when its turn comes and stays behind, empty: one more pass per level of removed
+    // directories, listing only them (a peer's own files inside still keep theirs).
+    const removed = removedDirectories(paths);
+    for (let pass = 0; pass < removed.depth && rsyncDelivered(outcome); pass++) {
+      outcome = await this.run(args, filesFromList(root.localRoot, removed.dirs));
+    }
+    const seconds = ((performance.now() - started) / 1000).toFixed(1);
+    this.report(outcome, `${paths.length} paths of ${root.localRoot} to ${peer.name} (${target})`, seconds);
+    return rsyncDelivered(outcome);
+  }
+
+  private async run(args: string[], input: Buffer): Promise<RsyncOutcome> {
+    const { children, timeoutMs, env } = this.options;
     const result = await children.start('rsync', args, {
       env,
-      input: filesFromList(root.localRoot, paths),
+      input,
       stdout: 'ignore',
       reject: false,
       timeout: timeoutMs,
@@ -147,10 +221,7 @@ export class RsyncSender {
     const spawnError = result.failed && result.exitCode === undefined && !result.timedOut && !result.isTerminated
       ? (result.originalMessage ?? result.shortMessage)
       : undefined;
-    const outcome = classifyRsyncExit({ exitCode: result.exitCode, stderr: String(result.stderr ?? ''), timedOut: result.timedOut, spawnError });
-    const seconds = ((performance.now() - started) / 1000).toFixed(1);
-    this.report(outcome, `${paths.length} paths of ${root.localRoot} to ${peer.name} (${target})`, seconds);
-    return rsyncDelivered(outcome);
+    return classifyRsyncExit({ exitCode: result.exitCode, stderr: String(result.stderr ?? ''), timedOut: result.timedOut, spawnError });
   }
 
   private report(outcome: RsyncOutcome, what: string, seconds: string): void {

@@ -5,7 +5,8 @@ import { silentLogger } from '../../src/log/logger.js';
 import { ChildProcesses } from '../../src/process/child-processes.js';
 import { mapRoot, pathsByRoot, peerRoots, relativeTo } from '../../src/sync/peer-paths.js';
 import { classifyRsyncExit, rsyncDelivered } from '../../src/sync/rsync-outcome.js';
-import { filesFromList, rsyncArgs, RsyncSender } from '../../src/sync/rsync-sender.js';
+import { decodePrefix, parseDirtyList } from '../../src/sync/rsync-dirty.js';
+import { filesFromList, peerUnreachable, removedDirectories, rsyncArgs, RsyncSender } from '../../src/sync/rsync-sender.js';
 import { expandRsyncTarget, isDaemonTarget } from '../../src/sync/rsync-target.js';
 
 const CONFIG = `
@@ -117,15 +118,43 @@ prefix x { on a: /srv/x; on b: /srv/x; }
   log.info = ((message: string) => void lines.push(message)) as typeof log.info;
   const scope = selectScope(config, { host: 'a' });
   assert.deepEqual(scope.watchRoots, ['/']);
-  const sender = new RsyncSender({ children, log, scope: () => scope, target: '{host}:{path}', maxParallel: 4, timeoutMs: 5000, readConfig: async () => config });
+  const csync2 = {
+    check: async () => ({ outcome: { kind: 'ok' as const }, failedPaths: [] }),
+    run: async () => ({ outcome: { kind: 'ok' as const }, stdout: 'x\ta\tb\t/etc/x\nx\ta\tc\t/etc/x\nx\ta\tc\t%x%/y\n', stderr: '', durationMs: 0 }),
+  };
+  const sender = new RsyncSender({ children, log, csync2, scope: () => scope, target: '{host}:{path}', maxParallel: 4, timeoutMs: 5000, readConfig: async () => config });
   assert.equal(await sender.send(['/etc/x', '/srv/x/y']), false);
   assert.equal(await sender.send(['/etc/x']), false);
   assert.equal(lines.filter((line) => /include of \//.test(line)).length, 2, 'once per peer, not per batch');
   assert.equal(children.count, 0);
 
   const readOnly = selectScope(config, { host: 'b' });
-  const quiet = new RsyncSender({ children, log, scope: () => readOnly, target: '{host}:{path}', maxParallel: 4, timeoutMs: 5000, readConfig: async () => config });
+  const quiet = new RsyncSender({ children, log, csync2, scope: () => readOnly, target: '{host}:{path}', maxParallel: 4, timeoutMs: 5000, readConfig: async () => config });
   assert.equal(await quiet.send(['/etc/x']), false);
   assert.ok(lines.some((line) => /read-only/.test(line)));
   assert.equal(children.count, 0);
+});
+
+test('removed directories get one extra deletion pass per level', () => {
+  const present = new Set(['/w/kept', '/w/kept/a']);
+  const exists = (path: string): boolean => present.has(path);
+  const removed = removedDirectories(['/w/d', '/w/d/f', '/w/d/sub', '/w/d/sub/g', '/w/kept/a', '/w/kept/gone', '/w/e/x'], exists);
+  assert.deepEqual(removed.dirs.sort(), ['/w/d', '/w/d/sub']);
+  assert.equal(removed.depth, 2);
+  assert.deepEqual(removedDirectories(['/w/a', '/w/b'], () => false), { dirs: [], depth: 0 });
+});
+
+test('csync2 -M output gives the dirty paths per peer, prefixes decoded', () => {
+  const out = 'chary\t127.0.0.2\t127.0.0.4\t%data%\nchary\t127.0.0.2\t127.0.0.4\t%data%/d/x y\nchary\t127.0.0.2\t127.0.0.3\t%data%/gone\nchary\t127.0.0.2\t127.0.0.4\t%data%/line\nbreak\nchary\t127.0.0.2\t127.0.0.4\t/plain/a\tb\nchary\t127.0.0.2\t127.0.0.4\t%other%/z\n';
+  const dirty = parseDirtyList(out, { data: '/srv/a' });
+  assert.deepEqual([...(dirty.get('127.0.0.4') ?? [])], ['/srv/a', '/srv/a/d/x y', '/srv/a/line\nbreak', '/plain/a\tb']);
+  assert.deepEqual([...(dirty.get('127.0.0.3') ?? [])], ['/srv/a/gone']);
+  assert.equal(decodePrefix('%root%/etc', { root: '/' }), '/etc');
+  assert.equal(decodePrefix('%nope%/x', {}), undefined);
+});
+
+test('rsync skips only a peer csync2 could not connect to', () => {
+  assert.ok(peerUnreachable({ failures: 2, lastError: "ERROR: Connection to remote host `127.0.0.4' failed." }));
+  assert.ok(!peerUnreachable({ failures: 1, lastError: 'ERROR: Cant stat %data%/big/d0/file-88.txt.' }));
+  assert.ok(!peerUnreachable({ failures: 0, lastError: undefined }));
 });
