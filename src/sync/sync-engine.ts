@@ -106,7 +106,10 @@ export class SyncEngine {
     const queue = [...due];
     const worker = async (): Promise<void> => {
       for (let peer = queue.shift(); peer; peer = queue.shift()) {
-        const run = await client.update(peer.name);
+        let run = await client.update(peer.name);
+        // Parallel `-u -P` runs on one SQLite database take turns; one that waits past
+        // csync2's lock-timeout exits "Database backend is exceedingly busy": not the peer's fault.
+        for (let retry = 0; run.outcome.kind === 'locked' && retry < 3; retry++) run = await client.update(peer.name);
         if (!this.applyPeerResult(peer, run)) allOk = false;
       }
     };
