@@ -1,6 +1,5 @@
 import { EventEmitter } from 'node:events';
 import { existsSync, statSync } from 'node:fs';
-import { execa } from 'execa';
 import type { ResolvedOptions } from '../cli/options.js';
 import {
   createPathMatcher,
@@ -18,6 +17,7 @@ import { createBatchReader, type BatchReader } from '../batch/batch-reader.js';
 import { ChildProcesses } from '../process/child-processes.js';
 import { QueueFile } from '../queue/queue-file.js';
 import { defaultArgumentBudget } from '../sync/argument-chunks.js';
+import { probeCsync2 } from '../sync/csync2-capabilities.js';
 import { Csync2Client } from '../sync/csync2-client.js';
 import { Csync2Server } from '../sync/csync2-server.js';
 import { peerUnreachable, RsyncSender } from '../sync/rsync-sender.js';
@@ -55,12 +55,6 @@ function serverArgs(options: ResolvedOptions): string[] {
     ...(csync2.configName ? ['-C', csync2.configName] : []),
     ...(csync2.port ? ['-p', csync2.port] : []),
   ];
-}
-
-/** Stock csync2 2.0 has no `-b`; a fork does. Its usage text says which one is installed. */
-async function csync2SupportsBatchFlag(): Promise<boolean> {
-  const result = await execa('csync2', ['--help'], { reject: false, stdin: 'ignore', all: true });
-  return /^\s+-b\s/m.test(String(result.all ?? ''));
 }
 
 /**
@@ -135,7 +129,7 @@ export class Daemon extends EventEmitter<DaemonEvents> {
       passThrough: options.csync2.passThrough,
       timeoutMs: options.csync2TimeoutMs,
       argumentBudget: defaultArgumentBudget(),
-      supportsBatchFlag: await csync2SupportsBatchFlag(),
+      capabilities: await probeCsync2(),
     });
 
     if (options.runServer) await this.startServer();

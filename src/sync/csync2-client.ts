@@ -1,6 +1,7 @@
 import type { Logger } from '../log/logger.js';
 import type { ChildProcesses } from '../process/child-processes.js';
 import { chunkArguments } from './argument-chunks.js';
+import type { Csync2Capabilities } from './csync2-capabilities.js';
 import { classifyCsync2Exit, type Csync2Outcome } from './csync2-outcome.js';
 
 export interface Csync2ClientOptions {
@@ -13,8 +14,8 @@ export interface Csync2ClientOptions {
   timeoutMs: number;
   /** Bytes of path arguments one call may carry. */
   argumentBudget: number;
-  /** The installed csync2 knows `-b` (a fork's option; stock 2.0 answers "invalid option"). */
-  supportsBatchFlag: boolean;
+  /** What the installed csync2 can do (`-b`, dirty marks at -v). */
+  capabilities: Csync2Capabilities;
 }
 
 export interface Csync2Run {
@@ -53,18 +54,38 @@ export class Csync2Client {
     return { outcome, stdout, stderr, durationMs: performance.now() - started };
   }
 
-  /** `csync2 -cr -- PATHS...` in as many calls as the argument limit needs; returns the paths of failed calls. */
-  async check(paths: readonly string[]): Promise<{ outcome: Csync2Outcome; failedPaths: string[] }> {
+  /**
+   * csync2 prints "Marking file as dirty: NAME" at -v for each file a check
+   * marks. A check without such a line is trusted to have marked nothing only
+   * for LINBIT's csync2 2.x, or once such a line has been seen (a build that
+   * words it differently never skips an update).
+   */
+  get dirtyReportingConfirmed(): boolean {
+    return this.options.capabilities.reportsDirtyMarks || this.sawDirtyMark;
+  }
+
+  private sawDirtyMark = false;
+
+  /**
+   * `csync2 -v -cr -- PATHS...` in as many calls as the argument limit needs.
+   * Returns the paths of failed calls and how many files were marked dirty.
+   */
+  async check(paths: readonly string[]): Promise<{ outcome: Csync2Outcome; failedPaths: string[]; marked: number }> {
     let firstFailure: Csync2Outcome | undefined;
     const failedPaths: string[] = [];
+    let marked = 0;
+    const verbose = this.options.passThrough.some((arg) => /^-[a-zA-Z]*v/.test(arg)) ? [] : ['-v'];
     for (const chunk of chunkArguments(paths, this.options.argumentBudget)) {
-      const { outcome } = await this.run(['-cr', '--', ...chunk]);
+      const { outcome, stderr } = await this.run([...verbose, '-cr', '--', ...chunk]);
+      const count = stderr.match(/^Marking file as dirty: /gm)?.length ?? 0;
+      if (count > 0) this.sawDirtyMark = true;
+      marked += count;
       if (outcome.kind !== 'ok') {
         firstFailure ??= outcome;
         failedPaths.push(...chunk);
       }
     }
-    return { outcome: firstFailure ?? { kind: 'ok' }, failedPaths };
+    return { outcome: firstFailure ?? { kind: 'ok' }, failedPaths, marked };
   }
 
   /** `csync2 -cr /`: marks every changed file under every include dirty. */
@@ -76,7 +97,7 @@ export class Csync2Client {
   async update(peer?: string): Promise<Csync2Run> {
     const args = ['-u'];
     if (peer !== undefined) {
-      if (this.options.supportsBatchFlag) args.push('-b');
+      if (this.options.capabilities.supportsBatchFlag) args.push('-b');
       args.push('-P', peer);
     }
     return this.run(args);

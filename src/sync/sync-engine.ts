@@ -62,6 +62,13 @@ export class SyncEngine {
         `csync2 -cr failed for ${check.failedPaths.length} of ${paths.length} paths (${check.outcome.kind}: ${'detail' in check.outcome ? check.outcome.detail : ''}); they are retried with the next batch`,
       );
     }
+    // A change this node's server just received (its own echo) marks nothing: then no peer needs an update.
+    const nothingToSend =
+      check.outcome.kind === 'ok' && check.marked === 0 && this.options.client.dirtyReportingConfirmed && this.peers.every((peer) => !peer.pending);
+    if (nothingToSend) {
+      this.options.log.debug(`csync2 -cr marked nothing dirty for ${paths.length} paths: no update needed`);
+      return { failedPaths: [], ok: true };
+    }
     const updated = await this.updatePeers(false);
     return { failedPaths: check.failedPaths, ok: check.outcome.kind === 'ok' && updated };
   }

@@ -25,3 +25,10 @@ test('peer backoff doubles up to its cap and logs only state changes and reminde
   assert.match(recordSuccess(peer, 410_000)?.message ?? '', /reachable again after 410 s/);
   assert.equal(recordSuccess(peer, 411_000), undefined);
 });
+
+test('csync2 capabilities are read from its usage text', async () => {
+  const { parseCapabilities } = await import('../../src/sync/csync2-capabilities.js');
+  const stock = "csync2: invalid option -- '-'\n\ncsync2 2.1-0rc1 - cluster synchronization tool, 2nd generation\nCopyright (C) 2004 - 2013  LINBIT Information Technologies GmbH\n\nVersion: 2.0\n\n\t-u [-d] [-r] file..\tUpdates files if listed in dirty db\n";
+  assert.deepEqual(parseCapabilities(stock), { supportsBatchFlag: false, reportsDirtyMarks: true });
+  assert.deepEqual(parseCapabilities('csync2 fork\n\t-b\tbatch updates\n'), { supportsBatchFlag: true, reportsDirtyMarks: false });
+});

@@ -119,7 +119,7 @@ prefix x { on a: /srv/x; on b: /srv/x; }
   const scope = selectScope(config, { host: 'a' });
   assert.deepEqual(scope.watchRoots, ['/']);
   const csync2 = {
-    check: async () => ({ outcome: { kind: 'ok' as const }, failedPaths: [] }),
+    check: async () => ({ outcome: { kind: 'ok' as const }, failedPaths: [], marked: 0 }),
     run: async () => ({ outcome: { kind: 'ok' as const }, stdout: 'x\ta\tb\t/etc/x\nx\ta\tc\t/etc/x\nx\ta\tc\t%x%/y\n', stderr: '', durationMs: 0 }),
   };
   const sender = new RsyncSender({ children, log, csync2, scope: () => scope, target: '{host}:{path}', maxParallel: 4, timeoutMs: 5000, readConfig: async () => config });
