@@ -57,6 +57,14 @@ function serverArgs(options: ResolvedOptions): string[] {
   ];
 }
 
+/** csync2 names files under a prefix `%name%/rest`: the real path on this host. */
+function resolveCsync2Name(name: string, prefixes: Record<string, string>): string | undefined {
+  const match = /^%([^%]+)%(.*)$/.exec(name);
+  if (!match) return name.startsWith('/') ? name : undefined;
+  const base = prefixes[match[1] ?? ''];
+  return base === undefined ? undefined : `${base}${match[2] ?? ''}`;
+}
+
 /**
  * Wires the pipeline (inotifywait -> filter -> queue file -> reader -> batch ->
  * csync2) and owns its lifecycle: start-up, the running loop, reload on
@@ -143,6 +151,10 @@ export class Daemon extends EventEmitter<DaemonEvents> {
       maxParallel: options.maxParallelPeers,
       maxWaitMs: options.maxWaitMs,
       log: log.withTag('sync'),
+      onStalePath: (name) => {
+        const path = resolveCsync2Name(name, this.scope?.prefixes ?? {});
+        if (path) this.queue.append(path);
+      },
     }));
     if (!scope.pushes) log.info('CONFIG: this host is read-only in all its groups: it receives updates and never runs csync2 -u');
     const rsync = options.rsyncThreshold !== undefined && scope.pushes
@@ -150,6 +162,9 @@ export class Daemon extends EventEmitter<DaemonEvents> {
         children: this.children,
         log: log.withTag('rsync'),
         csync2: client,
+        onDirty: (names) => {
+          for (const peer of engine.peers) if (names.includes(peer.name)) peer.pending = true;
+        },
         scope: () => this.scope,
         target: options.rsyncTarget,
         rsh: options.rsyncRsh,

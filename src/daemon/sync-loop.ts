@@ -295,7 +295,8 @@ export class SyncLoop {
       this.fullSyncFailures++;
       if (!checked) {
         this.fullSyncReason = reason.startsWith('retry: ') ? reason : `retry: ${reason}`;
-        this.fullSyncRetryAt = Date.now() + backoffDelay(this.fullSyncFailures, DEFAULT_BACKOFF);
+        // Usually files changing under csync2's feet: retried within seconds, not minutes.
+        this.fullSyncRetryAt = Date.now() + Math.min(5000, backoffDelay(this.fullSyncFailures, DEFAULT_BACKOFF));
       }
       log.warn(`FULL SYNC finished with errors after ${(ms / 1000).toFixed(1)} s; ${checked ? 'failed peers are retried with backoff' : 'the full sync is retried'}`);
     }

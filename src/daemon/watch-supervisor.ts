@@ -218,6 +218,7 @@ export class WatchSupervisor {
       await this.startRoot(root);
       this.options.log.info(`INOTIFY: watches on ${root} established again`);
       this.restarts.set(root, 0);
+      this.confirmLater(root, [root]);
       this.options.onRestarted(root);
     } catch (error) {
       this.handleExit(root, error instanceof Error ? error.message : String(error));
@@ -257,6 +258,8 @@ export class WatchSupervisor {
       await watcher.stop();
     }
     await old?.stop();
+    // The new watcher may have raced with directories made while it set up: check the whole root.
+    this.confirmLater(root, [root]);
   }
 
   private later(ms: number, action: () => void): void {

@@ -8,6 +8,12 @@ export type Csync2Outcome =
   | { kind: 'peer-unreachable'; detail: string }
   /** `csync2.lock` present or the database is locked: retry later. */
   | { kind: 'locked'; detail: string }
+  /**
+   * Exit 1 only because dirty files vanished or changed before `-u` sent them
+   * (`Cant stat`, `No such file or directory`): everything else was sent; the
+   * names are checked again and the update rerun soon. Not the peer's fault.
+   */
+  | { kind: 'vanished'; detail: string }
   /** Killed after hanging past its timeout: retry. */
   | { kind: 'timeout'; detail: string }
   /** Anything else: logged with csync2's own words, retried. */
@@ -42,6 +48,10 @@ export function classifyCsync2Exit(result: Csync2Exit, listing = false): Csync2O
   }
   if (/csync2\.lock|database is locked|exceedingly busy|SQLITE_BUSY/i.test(result.stderr)) {
     return { kind: 'locked', detail };
+  }
+  const errors = result.stderr.split('\n').filter((line) => /error/i.test(line) && !/^Finished with \d+ errors?\.$/.test(line.trim()));
+  if (errors.length > 0 && errors.every((line) => /Cant stat |No such file or directory/.test(line))) {
+    return { kind: 'vanished', detail };
   }
   return { kind: 'failed', detail };
 }

@@ -25,6 +25,12 @@ export interface RsyncSenderOptions {
   maxParallel: number;
   /** One rsync run longer than this is ended; csync2 sends the batch instead. */
   timeoutMs: number;
+  /**
+   * Told which peers `csync2 -M` lists dirty entries for, before rsync runs: the
+   * sync loop's own `-cr` then finds nothing new to mark, yet these peers still
+   * need their `csync2 -u` to bring csync2's databases up to date.
+   */
+  onDirty?: (peers: string[]) => void;
   /** Peers csync2 cannot reach right now: rsync would only wait for its timeouts there. */
   isPeerFailing?: (name: string) => boolean;
   /** Reads the configuration the scope came from (tests pass a parsed one). @default readCsync2Config */
@@ -123,6 +129,7 @@ export class RsyncSender {
     }
     const dirty = await this.dirtyPaths(paths, scope);
     if (!dirty) return false;
+    if (dirty.size > 0) this.options.onDirty?.([...dirty.keys()]);
     const queue = [...scope.peers];
     let delivered = true;
     const worker = async (): Promise<void> => {

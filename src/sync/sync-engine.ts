@@ -27,7 +27,12 @@ export interface SyncEngineOptions {
   maxWaitMs: number;
   log: Logger;
   backoff?: BackoffPolicy;
+  /** csync2 named a dirty file it could not find (`%prefix%/path` or a path): check it again. */
+  onStalePath?: (name: string) => void;
 }
+
+/** Failures that are not the peer's: retried soon, never more than 5 s apart. */
+const LOCAL_FAILURE_BACKOFF: BackoffPolicy = { initialMs: 500, maxMs: 5000, reminderMs: 300_000 };
 
 export interface PathSyncResult {
   /** Paths whose `-cr` failed: retried with the next batch. */
@@ -131,8 +136,38 @@ export class SyncEngine {
       return true;
     }
     const detail = 'detail' in run.outcome ? run.outcome.detail : run.outcome.kind;
-    this.report(recordFailure(peer, detail, now, this.backoff));
+    this.noteStalePaths(run.stderr);
+    if (run.outcome.kind === 'vanished') {
+      // Files changed under csync2 while it sent the rest: the peer is fine; check those names and update again soon.
+      this.options.log.debug(`update of peer ${peer.name}: ${detail}; checking again`);
+      peer.pending = true;
+      peer.retryAt = now + LOCAL_FAILURE_BACKOFF.initialMs;
+      return false;
+    }
+    this.report(recordFailure(peer, detail, now, this.policyFor(run)));
     return false;
+  }
+
+  /**
+   * A peer that cannot be reached backs off up to a minute; any other failure
+   * (a file that changed under csync2, a lock) is retried within seconds.
+   */
+  private policyFor(run: Csync2Run): BackoffPolicy {
+    const kind = run.outcome.kind;
+    return kind === 'peer-unreachable' || kind === 'timeout' ? this.backoff : LOCAL_FAILURE_BACKOFF;
+  }
+
+  /**
+   * `ERROR: Cant stat %data%/x.` or `I/O Error ... in rsync-delta: %data%/x`:
+   * a dirty entry whose file was renamed or removed before `-u` ran. Checking
+   * the name again records what happened to it.
+   */
+  private noteStalePaths(output: string): void {
+    for (const line of output.split('\n')) {
+      if (!/error/i.test(line)) continue;
+      const match = /(?:Cant stat |: )(%[^%\s]+%\/.*?|\/.*?)\.?$/.exec(line);
+      if (match?.[1]) this.options.onStalePath?.(match[1]);
+    }
   }
 
   /** One `csync2 -u` or `-x` for all peers: its error text names the peers it could not reach. */
@@ -143,13 +178,21 @@ export class SyncEngine {
       return true;
     }
     const detail = 'detail' in run.outcome ? run.outcome.detail : run.outcome.kind;
+    this.noteStalePaths(run.stderr);
+    if (run.outcome.kind === 'vanished') {
+      for (const peer of this.peers) {
+        peer.pending = true;
+        peer.retryAt = now + LOCAL_FAILURE_BACKOFF.initialMs;
+      }
+      return false;
+    }
     const unreachable = new Set<string>();
     for (const match of run.stderr.matchAll(/Connection to remote host [`'"]?([^`'"\s]+)[`'"]? failed/g)) {
       if (match[1]) unreachable.add(match[1]);
     }
     for (const peer of this.peers) {
       if (unreachable.size === 0 || unreachable.has(peer.name)) {
-        this.report(recordFailure(peer, unreachable.size ? `ERROR: Connection to remote host \`${peer.name}' failed.` : detail, now, this.backoff));
+        this.report(recordFailure(peer, unreachable.size ? `ERROR: Connection to remote host \`${peer.name}' failed.` : detail, now, unreachable.size ? this.backoff : this.policyFor(run)));
       } else {
         this.report(recordSuccess(peer, now));
       }

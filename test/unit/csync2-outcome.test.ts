@@ -4,6 +4,7 @@ import { classifyCsync2Exit } from '../../src/sync/csync2-outcome.js';
 import { backoffDelay, DEFAULT_BACKOFF, newPeerHealth, recordFailure, recordSuccess } from '../../src/sync/peer-health.js';
 
 test('csync2 exit codes are looked up with their error text', () => {
+  assert.equal(classifyCsync2Exit({ exitCode: 1, stderr: 'ERROR: Cant stat %data%/gone.txt.\nFinished with 1 errors.\n', timedOut: false }).kind, 'vanished');
   assert.deepEqual(classifyCsync2Exit({ exitCode: 0, stderr: '', timedOut: false }), { kind: 'ok' });
   assert.deepEqual(classifyCsync2Exit({ exitCode: 2, stderr: '', timedOut: false }, true), { kind: 'empty' });
   assert.deepEqual(
@@ -31,4 +32,31 @@ test('csync2 capabilities are read from its usage text', async () => {
   const stock = "csync2: invalid option -- '-'\n\ncsync2 2.1-0rc1 - cluster synchronization tool, 2nd generation\nCopyright (C) 2004 - 2013  LINBIT Information Technologies GmbH\n\nVersion: 2.0\n\n\t-u [-d] [-r] file..\tUpdates files if listed in dirty db\n";
   assert.deepEqual(parseCapabilities(stock), { supportsBatchFlag: false, reportsDirtyMarks: true });
   assert.deepEqual(parseCapabilities('csync2 fork\n\t-b\tbatch updates\n'), { supportsBatchFlag: true, reportsDirtyMarks: false });
+});
+
+test('csync2 errors about vanished dirty files name the file to check again', async () => {
+  const { SyncEngine } = await import('../../src/sync/sync-engine.js');
+  const { silentLogger } = await import('../../src/log/logger.js');
+  const stale: string[] = [];
+  const failing = {
+    outcome: { kind: 'vanished' as const, detail: 'x' },
+    stdout: '',
+    stderr: "ERROR: Cant stat %data%/a dir/file.txt.\nI/O Error 'No such file or directory' while opening data file for reading in rsync-delta: %data%/burst/b206\nFinished with 2 errors.\n",
+    durationMs: 1,
+  };
+  const client = { update: async () => failing, check: async () => ({ outcome: { kind: 'ok' as const }, failedPaths: [], marked: 1 }) };
+  const engine = new SyncEngine({
+    client: client as never,
+    peers: [{ name: 'p', readOnly: false }],
+    pushes: true,
+    parallelUpdates: true,
+    maxParallel: 1,
+    maxWaitMs: 10,
+    log: silentLogger(),
+    onStalePath: (name) => stale.push(name),
+  });
+  assert.equal(await engine.updatePeers(true), false);
+  assert.deepEqual(stale, ['%data%/a dir/file.txt', '%data%/burst/b206']);
+  assert.ok((engine.peers[0]?.retryAt ?? 0) - Date.now() <= 500, 'a local failure is retried soon');
+  assert.equal(engine.peers[0]?.failures, 0, 'files that vanished under csync2 are not a peer failure');
 });
