@@ -3,14 +3,14 @@ import { ThreadBatchReader } from './thread-batch-reader.js';
 
 /** Reads and deduplicates the records added since an offset. */
 export interface BatchReader {
-  read(file: string, offset: number, limit: number): Promise<BatchRead>;
+  read(file: string, offset: number, limit: number, end?: number): Promise<BatchRead>;
   close(): Promise<void>;
 }
 
 /** `--mode async`: on the main event loop (one synchronous read per cycle). */
 class InlineBatchReader implements BatchReader {
-  async read(file: string, offset: number, limit: number): Promise<BatchRead> {
-    return readBatch(file, offset, limit);
+  async read(file: string, offset: number, limit: number, end?: number): Promise<BatchRead> {
+    return readBatch(file, offset, limit, end);
   }
 
   async close(): Promise<void> {}

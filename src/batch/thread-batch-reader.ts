@@ -8,6 +8,7 @@ interface ReadRequest {
   file: string;
   offset: number;
   limit: number;
+  end?: number;
 }
 
 type ReadReply = { id: number; result: BatchRead } | { id: number; error: string };
@@ -17,7 +18,7 @@ function serveRequests(): void {
   parentPort?.on('message', (request: ReadRequest) => {
     let reply: ReadReply;
     try {
-      reply = { id: request.id, result: readBatch(request.file, request.offset, request.limit) };
+      reply = { id: request.id, result: readBatch(request.file, request.offset, request.limit, request.end) };
     } catch (error) {
       reply = { id: request.id, error: error instanceof Error ? error.message : String(error) };
     }
@@ -59,12 +60,12 @@ export class ThreadBatchReader {
     this.waiting.clear();
   }
 
-  read(file: string, offset: number, limit: number): Promise<BatchRead> {
+  read(file: string, offset: number, limit: number, end?: number): Promise<BatchRead> {
     const worker = this.ensureWorker();
     const id = this.nextId++;
     return new Promise<BatchRead>((resolve, reject) => {
       this.waiting.set(id, { resolve, reject });
-      worker.postMessage({ id, file, offset, limit } satisfies ReadRequest);
+      worker.postMessage({ id, file, offset, limit, end } satisfies ReadRequest);
     });
   }
 

@@ -275,13 +275,26 @@ export class SyncLoop {
     this.options.log.debug(`batch of ${paths.length} paths done in ${ms} ms${result.ok ? '' : ' (with errors, retrying)'}`);
   }
 
+  /** Moves the read position past records a successful full sync covered, counting them toward the reset. */
+  private async skipCovered(coveredUpTo: number): Promise<void> {
+    const { queue, reader } = this.options;
+    if (coveredUpTo <= this.offset || queue.size() < coveredUpTo || queue.replaced() || queue.truncatedBehindUs()) return;
+    const skipped = await reader.read(queue.path, this.offset, 0, coveredUpTo);
+    this.offset = skipped.nextOffset;
+    this.linesRead += skipped.records;
+  }
+
   /** FULL SYNC: `csync2 -cr /` and updates (or `-x`); on failure it is retried with backoff. */
   async fullSync(reason: string): Promise<boolean> {
     const { log, engine } = this.options;
     log.info(`FULL SYNC (${reason})`);
     this.fullSyncReason = undefined;
     const started = Date.now();
+    // Changes queued before the check starts are covered by it: they need no batch of their own.
+    this.options.queue.flush();
+    const coveredUpTo = this.options.queue.size();
     const { checked, updated } = await engine.fullSync();
+    if (checked) await this.skipCovered(coveredUpTo);
     const ok = checked && updated;
     const ms = Date.now() - started;
     this.lastFullSyncAt = Date.now();

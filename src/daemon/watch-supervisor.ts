@@ -146,6 +146,8 @@ export class WatchSupervisor {
       this.consolidateLater(dir);
     } catch (error) {
       this.supplementary.delete(dir);
+      // Gone again already (renamed or removed): its parent's events cover what happened to it.
+      if (!existsSync(dir)) return;
       log.warn(`INOTIFY: could not watch ${dir}: ${(error as Error).message}; a full sync follows`);
       this.options.onRestarted(dir);
     }

@@ -21,12 +21,13 @@ const CHUNK_BYTES = 4 * 1024 * 1024;
 /**
  * Reads the records added since `offset` and removes duplicates: the cost
  * follows the new bytes, never the size of the file (the bash script's
- * `tail -n +N` reread it from the top every cycle).
+ * `tail -n +N` reread it from the top every cycle). `end` stops the read at
+ * that byte offset (records a full sync already covered).
  */
-export function readBatch(file: string, offset: number, limit: number): BatchRead {
+export function readBatch(file: string, offset: number, limit: number, end = Number.POSITIVE_INFINITY): BatchRead {
   const fd = openSync(file, 'r');
   try {
-    const size = fstatSync(fd).size;
+    const size = Math.min(fstatSync(fd).size, end);
     const seen = new Set<string>();
     let overLimit = false;
     let records = 0;

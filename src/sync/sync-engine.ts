@@ -23,12 +23,21 @@ export interface SyncEngineOptions {
   parallelUpdates: boolean;
   /** How many peer updates run at once. */
   maxParallel: number;
+  /** How long one peer's update runs alone before the next starts beside it. @default 3000 */
+  staggerMs?: number;
   /** The longest a change waits for a busy server before the client call runs anyway. */
   maxWaitMs: number;
   log: Logger;
   backoff?: BackoffPolicy;
   /** csync2 named a dirty file it could not find (`%prefix%/path` or a path): check it again. */
   onStalePath?: (name: string) => void;
+}
+
+/** How long one peer's update runs alone before the next one starts beside it. */
+const STAGGER_MS = 3000;
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
 }
 
 /** Failures that are not the peer's: retried soon, never more than 5 s apart. */
@@ -115,17 +124,25 @@ export class SyncEngine {
     const due = this.peers.filter((peer) => force || peer.retryAt <= now);
     for (const peer of this.peers) if (!due.includes(peer)) peer.pending = true;
     let allOk = due.length === this.peers.length;
-    const queue = [...due];
-    const worker = async (): Promise<void> => {
-      for (let peer = queue.shift(); peer; peer = queue.shift()) {
-        let run = await client.update(peer.name);
-        // Parallel `-u -P` runs on one SQLite database take turns; one that waits past
-        // csync2's lock-timeout exits "Database backend is exceedingly busy": not the peer's fault.
-        for (let retry = 0; run.outcome.kind === 'locked' && retry < 3; retry++) run = await client.update(peer.name);
-        if (!this.applyPeerResult(peer, run)) allOk = false;
-      }
+    const updateOne = async (peer: PeerHealth): Promise<void> => {
+      let run = await client.update(peer.name);
+      // Parallel `-u -P` runs on one SQLite database take turns; one that waits past
+      // csync2's lock-timeout exits "Database backend is exceedingly busy": not the peer's fault.
+      for (let retry = 0; run.outcome.kind === 'locked' && retry < 3; retry++) run = await client.update(peer.name);
+      if (!this.applyPeerResult(peer, run)) allOk = false;
     };
-    await Promise.all(Array.from({ length: Math.min(this.options.maxParallel, due.length) }, worker));
+    // Staggered: the next peer's update starts when the previous one ends, or after
+    // 3 s if it is still running. Two csync2 runs on one SQLite database make each
+    // other wait about a second (measured: 880 ms instead of 45 ms for one file to two
+    // peers), while a peer that hangs must not hold up the others for long.
+    const running = new Set<Promise<void>>();
+    for (const peer of due) {
+      while (running.size >= this.options.maxParallel) await Promise.race(running);
+      const run = updateOne(peer).finally(() => running.delete(run));
+      running.add(run);
+      await Promise.race([run, sleep(this.options.staggerMs ?? STAGGER_MS)]);
+    }
+    await Promise.all(running);
     return allOk;
   }
 

@@ -106,7 +106,9 @@ export class InotifyWatcher {
           clearTimeout(timer);
           resolve();
         } else if (!line.startsWith('Setting up watches')) {
-          log.warn(`inotifywait (${root}): ${line}`);
+          // A directory that vanished while inotifywait added its watch is no news: its parent reported it.
+          if (/^Couldn't watch .*: No such file or directory$/.test(line)) log.debug(`inotifywait (${root}): ${line}`);
+          else log.warn(`inotifywait (${root}): ${line}`);
         }
       });
       void subprocess.then((result) => {
