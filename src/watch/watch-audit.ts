@@ -1,6 +1,11 @@
 import { lstatSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 
+/** The watched inode numbers in one inotify fdinfo text; wd and ino are both hexadecimal. */
+export function parseInotifyFdinfo(text: string): number[] {
+  return [...text.matchAll(/^inotify wd:[0-9a-f]+ ino:([0-9a-f]+) /gm)].map((match) => Number.parseInt(match[1] ?? '0', 16));
+}
+
 /**
  * Inode numbers a process watches, read from /proc/PID/fdinfo of its inotify
  * descriptors (lines `inotify wd:N ino:HEX sdev:HEX ...`). Undefined when /proc
@@ -17,9 +22,7 @@ export function watchedInodes(pid: number): Set<number> | undefined {
   for (const fd of fds) {
     try {
       if (readlinkSync(`/proc/${pid}/fd/${fd}`) !== 'anon_inode:inotify') continue;
-      for (const match of readFileSync(`/proc/${pid}/fdinfo/${fd}`, 'utf8').matchAll(/^inotify wd:\d+ ino:([0-9a-f]+) /gm)) {
-        if (match[1]) inodes.add(Number.parseInt(match[1], 16));
-      }
+      for (const ino of parseInotifyFdinfo(readFileSync(`/proc/${pid}/fdinfo/${fd}`, 'utf8'))) inodes.add(ino);
     } catch {
       // closed meanwhile
     }
