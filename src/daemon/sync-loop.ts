@@ -5,6 +5,9 @@ import type { QueueFile } from '../queue/queue-file.js';
 import type { SyncEngine } from '../sync/sync-engine.js';
 import { backoffDelay, DEFAULT_BACKOFF } from '../sync/peer-health.js';
 
+/** How often an idle daemon checks that its queue file is still its own. */
+const IDLE_CHECK_MS = 5000;
+
 export interface SyncLoopSettings {
   /** Least time between the starts of two batches while changes keep coming. */
   checkIntervalMs: number;
@@ -130,8 +133,11 @@ export class SyncLoop {
   /** When the next cycle should start, in ms from now. */
   private nextDelay(now: number): number {
     const { settings, engine, queue } = this.options;
-    const times: number[] = [now + settings.checkIntervalMs];
-    if (this.firstPendingAt !== undefined || queue.pendingCount > 0) {
+    // Idle, only a cheap look at the queue file (deleted or truncated behind our back) now and then.
+    const times: number[] = [now + Math.max(settings.checkIntervalMs, IDLE_CHECK_MS)];
+    if (queue.failing) {
+      times.push(now + 1000);
+    } else if (this.firstPendingAt !== undefined || queue.pendingCount > 0) {
       const gathered = (this.firstPendingAt ?? now) + settings.gatherMs;
       times.push(this.underLoad ? Math.max(gathered, this.lastBatchStart + settings.checkIntervalMs) : gathered);
     }

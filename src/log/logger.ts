@@ -1,4 +1,4 @@
-import { createConsola, type ConsolaInstance, type ConsolaReporter, type LogObject } from 'consola';
+import { createConsola, type ConsolaInstance, type ConsolaReporter, type LogObject } from 'consola/core';
 import { formatWithOptions } from 'node:util';
 
 export type Logger = ConsolaInstance;

@@ -2,7 +2,7 @@ import type { DaemonStatus, PeerStatus } from '../daemon/status-snapshot.js';
 import { clockTime, formatDuration, relativeTime } from './durations.js';
 
 /** The daemon rewrites its status file every ~2 s; older than this, it is probably stuck. */
-export const STALE_AFTER_MS = 15_000;
+export const STALE_AFTER_MS = 30_000;
 
 function plural(count: number, word: string, many = `${word}s`): string {
   return `${count} ${count === 1 ? word : many}`;

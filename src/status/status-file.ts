@@ -11,7 +11,7 @@ export function statusFilePath(queueFile: string): string {
 export interface StatusFileOptions {
   queueFile: string;
   log: Logger;
-  /** Rewrite at least this often while running. @default 2000 */
+  /** Rewrite at least this often while running (changes are written at once, throttled). @default 10000 */
   intervalMs?: number;
   /** Least time between two writes caused by events (state, sync, progress). @default 250 */
   minGapMs?: number;
@@ -81,7 +81,7 @@ export function attachStatusFile(daemon: ObservedDaemon, options: StatusFileOpti
     }
   };
 
-  const timer = setInterval(write, options.intervalMs ?? 2000);
+  const timer = setInterval(write, options.intervalMs ?? 10_000);
   timer.unref();
   daemon.on('state', (state) => (state === 'stopped' ? remove() : soon()));
   daemon.on('synced', soon);
