@@ -162,7 +162,7 @@ export class SyncLoop {
       this.wakeUp = () => {
         this.wakeUp = undefined;
         // Re-plan: an append during the wait starts the gathering window, it does not cut it short.
-        const next = this.nextDelay(Date.now());
+        const next = this.stopping ? 0 : this.nextDelay(Date.now());
         if (next === 0) done();
         else {
           clearTimeout(timer);
