@@ -57,6 +57,9 @@ function serverArgs(options: ResolvedOptions): string[] {
   ];
 }
 
+/** Quiet time after the last directory rename before the full sync that follows renames. */
+const DIRECTORY_MOVE_SETTLE_MS = 1500;
+
 /** csync2 names files under a prefix `%name%/rest`: the real path on this host. */
 function resolveCsync2Name(name: string, prefixes: Record<string, string>): string | undefined {
   const match = /^%([^%]+)%(.*)$/.exec(name);
@@ -289,6 +292,12 @@ export class Daemon extends EventEmitter<DaemonEvents> {
     }
     const path = this.filter?.(event);
     if (path !== undefined) this.queue.append(path);
+    if (event.isDir && (event.events.includes('MOVED_FROM') || event.events.includes('MOVED_TO'))) {
+      // inotifywait -r keeps a path per watch and renames them on its own; after quick nested
+      // renames (measured in the churn test) it can report events under a stale path, so a
+      // removed or renamed tree may linger on peers. A full sync once the renames settle fixes it.
+      this.loop?.requestFullSync('directories were renamed', DIRECTORY_MOVE_SETTLE_MS);
+    }
   }
 
   /** SIGHUP: reread csync2's configuration; on success restart the watchers on the new roots, then a full sync. */

@@ -16,7 +16,7 @@ let daemons: DaemonProcess[] = [];
 
 before(async () => {
   cluster = await LocalCluster.create({ nodes: 3 });
-  daemons = [0, 1, 2].map((index) => DaemonProcess.start(cluster, index, { args: ['--num-batched-changes-threshold', '300'] }));
+  daemons = [0, 1, 2].map((index) => DaemonProcess.start(cluster, index, { args: ['--num-batched-changes-threshold', '500'] }));
   await Promise.all(daemons.map((daemon) => daemon.ready()));
 });
 
@@ -100,11 +100,11 @@ async function writer(root: string, id: number, until: number, rnd: () => number
           }
         }
       } else if (roll < 0.931) {
-        // Now and then a burst past the batch threshold (300): the daemon turns it into a full sync.
+        // Now and then a burst past the batch threshold (500): the daemon turns it into a full sync.
         const dir = `burst-${name}`;
         await mkdir(join(root, dir));
         dirs.push(dir);
-        for (let i = 0; i < 320; i++) await writeFile(join(root, dir, `b${i}`), `${i}\n`);
+        for (let i = 0; i < 550; i++) await writeFile(join(root, dir, `b${i}`), `${i}\n`);
       } else {
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
@@ -112,8 +112,8 @@ async function writer(root: string, id: number, until: number, rnd: () => number
       // Another writer moved or deleted the path first: that is churn too.
     }
     ops++;
-    // About a hundred operations a second per writer: a busy site, not a disk benchmark.
-    await new Promise((resolve) => setTimeout(resolve, 10));
+    // About forty operations a second per writer: a busy site, not a disk benchmark.
+    await new Promise((resolve) => setTimeout(resolve, 25));
   }
   return ops;
 }
