@@ -112,8 +112,8 @@ async function writer(root: string, id: number, until: number, rnd: () => number
       // Another writer moved or deleted the path first: that is churn too.
     }
     ops++;
-    // About forty operations a second per writer: a busy site, not a disk benchmark.
-    await new Promise((resolve) => setTimeout(resolve, 25));
+    // About twenty operations a second per writer: a busy site, not a disk benchmark.
+    await new Promise((resolve) => setTimeout(resolve, 50));
   }
   return ops;
 }
