@@ -1,14 +1,6 @@
 import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import { InotifyCsyncError } from '../errors.js';
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
+import { processAlive } from '../process/process-alive.js';
 
 /**
  * One daemon per host and queue: a lock file next to the queue holds the PID.
@@ -33,7 +25,7 @@ export class InstanceLock {
         }
       }
       const pid = Number.parseInt(readFileSync(this.path, 'utf8').trim(), 10);
-      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && alive(pid)) {
+      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && processAlive(pid)) {
         throw new InotifyCsyncError(
           `another inotify-csync (PID ${pid}) already runs for host ${host} (lock file ${this.path}): stop it first, or give this one its own --queue-file`,
         );

@@ -1,5 +1,5 @@
 import { accessSync, constants } from 'node:fs';
-import { delimiter, join } from 'node:path';
+import { delimiter, isAbsolute, join } from 'node:path';
 import { EnvironmentError } from '../errors.js';
 
 /** The Debian/EL package that ships each binary the daemon runs. */
@@ -12,7 +12,8 @@ export const PACKAGE_OF: Record<string, string> = {
 /** Finds an executable on PATH, as execvp would. */
 export function findOnPath(binary: string, path = process.env.PATH ?? ''): string | undefined {
   for (const dir of path.split(delimiter)) {
-    if (!dir) continue;
+    // Only absolute entries: a relative or empty one would resolve against the working directory.
+    if (!isAbsolute(dir)) continue;
     const candidate = join(dir, binary);
     try {
       accessSync(candidate, constants.X_OK);

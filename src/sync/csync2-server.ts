@@ -2,6 +2,7 @@ import split2 from 'split2';
 import type { Logger } from '../log/logger.js';
 import type { ChildProcesses } from '../process/child-processes.js';
 import { InotifyCsyncError } from '../errors.js';
+import { processAlive } from '../process/process-alive.js';
 import { processListensOn } from './listen-probe.js';
 
 export interface Csync2ServerOptions {
@@ -14,15 +15,6 @@ export interface Csync2ServerOptions {
   env?: NodeJS.ProcessEnv;
   /** Called when the server ends on its own (the daemon restarts it). */
   onExit: (reason: string) => void;
-}
-
-function processExists(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /** A session without output for this long is taken as ended (its child died without TOTALTIME). */
@@ -142,7 +134,7 @@ export class Csync2Server {
     for (const [session, last] of this.sessions) {
       // The `<pid>` of a line is the server's child for that session: once it is gone, so is the session
       // (a session whose peer vanished ends without TOTALTIME).
-      if (now - last > STALE_SESSION_MS || !processExists(Number(session))) this.sessions.delete(session);
+      if (now - last > STALE_SESSION_MS || !processAlive(Number(session))) this.sessions.delete(session);
     }
     return this.sessions.size === 0;
   }

@@ -1,10 +1,11 @@
 import { cac } from 'cac';
 import { execa } from 'execa';
-import { accessSync, constants, existsSync, mkdirSync, realpathSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, realpathSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { delimiter, isAbsolute, join } from 'node:path';
+import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { locateCsync2Config, readCsync2Config, selectScope } from '../../config/index.js';
+import { findOnPath } from '../../daemon/preflight.js';
 import { EnvironmentError, UsageError } from '../../errors.js';
 import { renderUnit } from '../../systemd/unit-file.js';
 import { SHIPPED_UNITS } from '../../systemd/unit-templates.js';
@@ -14,20 +15,6 @@ import { rejectUnknownOptions, type CommandIo } from './command-io.js';
 
 /** systemd's PATH for system services (systemd 252): where `#!/usr/bin/env node` must find node. */
 const SYSTEMD_PATH = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'];
-
-function findOnPath(program: string, path: string): string | undefined {
-  for (const dir of path.split(delimiter)) {
-    if (!isAbsolute(dir)) continue;
-    const candidate = join(dir, program);
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // not here
-    }
-  }
-  return undefined;
-}
 
 const realpathOr = (path: string): string => {
   try {

@@ -1,3 +1,4 @@
+import { processAlive } from '../../process/process-alive.js';
 import { cac } from 'cac';
 import { hostname } from 'node:os';
 import { UsageError } from '../../errors.js';
@@ -21,15 +22,6 @@ function buildCli() {
   return cli;
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /** `inotify-csync status`: reads the daemon's status file and prints it. Returns the exit code. */
 export function runStatus(argv: string[], io: CommandIo): number {
   const { own, csync2 } = splitArgv(argv, new Set(['queue-file']));
@@ -51,7 +43,7 @@ export function runStatus(argv: string[], io: CommandIo): number {
   const read = readStatusFile(path);
   if (!read.found) return notRunning(read.reason);
   const { status } = read;
-  if (!alive(status.pid)) return notRunning(`its PID ${status.pid} has exited (stale status file ${path})`);
+  if (!processAlive(status.pid)) return notRunning(`its PID ${status.pid} has exited (stale status file ${path})`);
   if (status.state === 'stopped') return notRunning(`PID ${status.pid} has stopped`);
   status.watchCount ??= countInotifyWatches(status.pid);
   io.stdout.write(options.json ? `${JSON.stringify(status, null, 2)}\n` : formatStatus(status, Date.now()));
