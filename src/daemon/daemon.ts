@@ -16,6 +16,7 @@ import type { Logger } from '../log/logger.js';
 import { createBatchReader, type BatchReader } from '../batch/batch-reader.js';
 import { ChildProcesses } from '../process/child-processes.js';
 import { QueueFile } from '../queue/queue-file.js';
+import { readBatch } from '../queue/read-batch.js';
 import { defaultArgumentBudget } from '../sync/argument-chunks.js';
 import { probeCsync2 } from '../sync/csync2-capabilities.js';
 import { Csync2Client } from '../sync/csync2-client.js';
@@ -131,7 +132,10 @@ export class Daemon extends EventEmitter<DaemonEvents> {
     for (const line of describeScope(scope)) log.withTag('config').info(`CONFIG: ${line}`);
 
     this.queue.prepareDirectory();
-    this.lock.acquire(options.csync2.host);
+    const diedPid = this.lock.acquire(options.csync2.host);
+    // A daemon killed mid-batch may have had csync2 clear a dirty entry the peer never got:
+    // its queue still names what it was sending, so those paths are sent again.
+    const unfinished = diedPid === undefined ? [] : this.unfinishedPaths();
     this.queue.open();
 
     const client = new Csync2Client({
@@ -197,6 +201,12 @@ export class Daemon extends EventEmitter<DaemonEvents> {
     // The watchers already run, so nothing changed from here on is missed (DESIGN.md step 4).
     const loop = this.loop;
     await this.withProgress('running the start-up full sync', loop.fullSync('start-up'));
+    if (unfinished.length > 0) {
+      log.withTag('sync').info(`RECOVERY: the previous daemon (PID ${diedPid}) did not stop cleanly; sending its ${unfinished.length} last queued paths again`);
+      const existing = unfinished.filter((path) => existsSync(path));
+      if (existing.length > 0) await client.markDirty(existing);
+      await engine.updatePeers(true);
+    }
     this.state = 'running';
     this.loopDone = this.loop.run();
     log.info(`running: watching ${scope.watchRoots.length} root(s) for ${scope.peers.length} peer(s)`);
@@ -215,6 +225,15 @@ export class Daemon extends EventEmitter<DaemonEvents> {
       return await work;
     } finally {
       clearInterval(timer);
+    }
+  }
+
+  /** The distinct paths in the queue file a dead daemon left (at most one reset's worth). */
+  private unfinishedPaths(): string[] {
+    try {
+      return readBatch(this.queue.path, 0, this.options.numLinesUntilReset).paths;
+    } catch {
+      return [];
     }
   }
 

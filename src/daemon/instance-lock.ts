@@ -11,14 +11,16 @@ export class InstanceLock {
 
   constructor(readonly path: string) {}
 
-  acquire(host: string): void {
+  /** Takes the lock; returns the PID of a previous daemon that died holding it (it did not stop cleanly), if any. */
+  acquire(host: string): number | undefined {
+    let died: number | undefined;
     for (let attempt = 0; attempt < 2; attempt++) {
       try {
         const fd = openSync(this.path, 'wx', 0o600);
         writeSync(fd, `${process.pid}\n`);
         closeSync(fd);
         this.held = true;
-        return;
+        return died;
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
           throw new InotifyCsyncError(`cannot create the lock file ${this.path}: ${(error as Error).message}`, { cause: error });
@@ -30,6 +32,7 @@ export class InstanceLock {
           `another inotify-csync (PID ${pid}) already runs for host ${host} (lock file ${this.path}): stop it first, or give this one its own --queue-file`,
         );
       }
+      died = Number.isInteger(pid) && pid > 0 ? pid : died;
       unlinkSync(this.path);
     }
     throw new InotifyCsyncError(`cannot take the lock file ${this.path}: it keeps coming back`);

@@ -88,6 +88,16 @@ export class Csync2Client {
     return { outcome: firstFailure ?? { kind: 'ok' }, failedPaths, marked };
   }
 
+  /** `csync2 -m -- PATHS...`: marks files dirty whatever csync2's database says (split like check). */
+  async markDirty(paths: readonly string[]): Promise<Csync2Outcome> {
+    let firstFailure: Csync2Outcome | undefined;
+    for (const chunk of chunkArguments(paths, this.options.argumentBudget)) {
+      const { outcome } = await this.run(['-m', '--', ...chunk]);
+      if (outcome.kind !== 'ok') firstFailure ??= outcome;
+    }
+    return firstFailure ?? { kind: 'ok' };
+  }
+
   /** `csync2 -cr /`: marks every changed file under every include dirty. */
   async checkAll(): Promise<Csync2Run> {
     return this.run(['-cr', '/']);
