@@ -381,10 +381,6 @@ export class Daemon extends EventEmitter<DaemonEvents> {
     this.emit('state', next);
   }
 
-  /** For status and tests. */
-  get stats() {
-    return this.loop?.stats;
-  }
 
   /** What `status` shows, taken now. */
   snapshot(): DaemonStatus {
@@ -422,15 +418,5 @@ export class Daemon extends EventEmitter<DaemonEvents> {
       })),
       fullSyncPending: loop?.fullSyncPending,
     };
-  }
-
-  childPids(): number[] {
-    return this.children.pids();
-  }
-
-  /** Fails fast when called before start(). */
-  requireLoop(): SyncLoop {
-    if (!this.loop) throw new InotifyCsyncError('the daemon has not started');
-    return this.loop;
   }
 }

@@ -20,7 +20,7 @@ export interface SyncLoopSettings {
   gatherMs: number;
 }
 
-/** Sends a large batch with rsync (issue "Large batches"); returns the paths that still need csync2. */
+/** Sends a large batch with rsync before csync2 checks it; false when rsync did not deliver it (csync2 then sends it). */
 export type LargeBatchSender = (paths: string[]) => Promise<boolean>;
 
 export interface SyncLoopOptions {
@@ -54,7 +54,6 @@ export class SyncLoop {
   offset = 0;
   linesRead = 0;
   readonly stats: SyncLoopStats = { batches: 0, pathsSynced: 0, fullSyncs: 0, resets: 0 };
-  busy = false;
   private stopping = false;
   private firstPendingAt: number | undefined;
   private lastBatchStart = 0;
@@ -68,7 +67,6 @@ export class SyncLoop {
   private retryPathFailures = 0;
   private retryPathsAt = 0;
   private wakeUp: (() => void) | undefined;
-  private idleWaiters: Array<() => void> = [];
 
   constructor(private readonly options: SyncLoopOptions) {}
 
@@ -104,28 +102,16 @@ export class SyncLoop {
     this.wakeUp?.();
   }
 
-  /** Resolves when no batch is running (for draining and tests). */
-  whenIdle(): Promise<void> {
-    if (!this.busy) return Promise.resolve();
-    return new Promise((resolve) => this.idleWaiters.push(resolve));
-  }
-
   async run(): Promise<void> {
     while (!this.stopping) {
       await this.waitForWork();
       if (this.stopping) break;
-      this.busy = true;
       try {
         await this.cycle();
       } catch (error) {
         this.options.log.error(`sync cycle failed: ${error instanceof Error ? error.message : String(error)}; retrying`);
         this.requestFullSync('a sync cycle failed');
         this.fullSyncRetryAt = Date.now() + 1000;
-      } finally {
-        this.busy = false;
-        const waiters = this.idleWaiters;
-        this.idleWaiters = [];
-        for (const wake of waiters) wake();
       }
     }
   }

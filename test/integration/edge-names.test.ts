@@ -3,10 +3,10 @@ import { mkdirSync, writeFileSync, readFileSync, symlinkSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { after, before, describe, test } from 'node:test';
-import { DaemonProcess } from '../../src/cluster/daemon-process.js';
+import { describe, test } from 'node:test';
 import { LocalCluster } from '../../src/cluster/local-cluster.js';
 import { runCli } from '../helpers/cli.js';
+import { useDaemonCluster } from '../helpers/daemon-cluster.js';
 import { waitFor } from '../helpers/wait.js';
 
 /** Reads a file by a path given as bytes (names that are not UTF-8). */
@@ -19,19 +19,7 @@ function bytesOf(path: Buffer): Buffer | undefined {
 }
 
 describe('odd names and long paths', () => {
-  let cluster: LocalCluster;
-  let daemons: DaemonProcess[] = [];
-
-  before(async () => {
-    cluster = await LocalCluster.create({ nodes: 2 });
-    daemons = [0, 1].map((index) => DaemonProcess.start(cluster, index));
-    await Promise.all(daemons.map((daemon) => daemon.ready()));
-  });
-
-  after(async () => {
-    await Promise.all(daemons.map((daemon) => daemon.stop()));
-    await cluster.destroy();
-  });
+  const ctx = useDaemonCluster();
 
   const cases: Array<[string, Buffer]> = [
     ['a tab', Buffer.from('tab\there.txt')],
@@ -42,8 +30,8 @@ describe('odd names and long paths', () => {
   for (const [what, name] of cases) {
     test(`a file name with ${what} arrives`, async () => {
       const content = Buffer.from(`content of a name with ${what}\n`);
-      const source = Buffer.concat([Buffer.from(`${cluster.node(0).dir}/`), name]);
-      const target = Buffer.concat([Buffer.from(`${cluster.node(1).dir}/`), name]);
+      const source = Buffer.concat([Buffer.from(`${ctx.cluster.node(0).dir}/`), name]);
+      const target = Buffer.concat([Buffer.from(`${ctx.cluster.node(1).dir}/`), name]);
       writeFileSync(source, content);
       await waitFor(() => bytesOf(target)?.equals(content), `the file with ${what} on the peer`);
     });
@@ -51,12 +39,12 @@ describe('odd names and long paths', () => {
 
   test('a path 4,000 bytes long arrives', async () => {
     const parts = Array.from({ length: 19 }, (_, i) => `${String(i).padStart(2, '0')}${'d'.repeat(196)}`);
-    const dir = join(cluster.node(0).dir, ...parts);
+    const dir = join(ctx.cluster.node(0).dir, ...parts);
     mkdirSync(dir, { recursive: true });
     const file = join(dir, 'end.txt');
     assert.ok(Buffer.byteLength(file) >= 3800, `path of ${Buffer.byteLength(file)} bytes`);
     writeFileSync(file, 'far down\n');
-    const target = join(cluster.node(1).dir, ...parts, 'end.txt');
+    const target = join(ctx.cluster.node(1).dir, ...parts, 'end.txt');
     await waitFor(() => bytesOf(Buffer.from(target))?.equals(Buffer.from('far down\n')), 'the deep file on the peer', 5000);
   });
 });

@@ -2,40 +2,35 @@ import assert from 'node:assert/strict';
 import { readFileSync, rmSync } from 'node:fs';
 import { mkdir, rm, truncate, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import { DaemonProcess } from '../../src/cluster/daemon-process.js';
-import { LocalCluster } from '../../src/cluster/local-cluster.js';
 import { childRunning } from '../helpers/processes.js';
+import { useDaemonCluster } from '../helpers/daemon-cluster.js';
 import { holds, waitFor } from '../helpers/wait.js';
 
 // Faults on a real two-node cluster: each is logged in one line, the daemon
 // keeps running, and the change made meanwhile reaches the peer.
 describe('recovery from faults', () => {
-  let cluster: LocalCluster;
-  let daemons: DaemonProcess[] = [];
+  const ctx = useDaemonCluster({
+    daemon: (cluster) => ({
+      env: {
+        // The fake csync2 (test/fixtures/bin) is the real one unless asked to hang.
+        PATH: `${resolve('test/fixtures/bin')}:${process.env.PATH ?? ''}`,
+        FAKE_CSYNC2_HANG_MARKER: join(cluster.root, 'hang-updates'),
+      },
+      args: ['--csync2-timeout', '2'],
+    }),
+  });
   let a: string;
   let b: string;
-  const hangMarker = () => join(cluster.root, 'hang-updates');
+  const hangMarker = () => join(ctx.cluster.root, 'hang-updates');
 
-  before(async () => {
-    cluster = await LocalCluster.create({ nodes: 2 });
-    const env = {
-      // The fake csync2 (test/fixtures/bin) is the real one unless asked to hang.
-      PATH: `${resolve('test/fixtures/bin')}:${process.env.PATH ?? ''}`,
-      FAKE_CSYNC2_HANG_MARKER: join(cluster.root, 'hang-updates'),
-    };
-    daemons = [0, 1].map((index) => DaemonProcess.start(cluster, index, { env, args: ['--csync2-timeout', '2'] }));
-    await Promise.all(daemons.map((daemon) => daemon.ready()));
-    a = cluster.node(0).dir;
-    b = cluster.node(1).dir;
+  before(() => {
+    a = ctx.cluster.node(0).dir;
+    b = ctx.cluster.node(1).dir;
   });
 
-  after(async () => {
-    await Promise.all(daemons.map((daemon) => daemon.stop()));
-    await cluster.destroy();
-  });
-
-  const daemonA = () => daemons[0] as DaemonProcess;
+  const daemonA = () => ctx.daemons[0] as DaemonProcess;
 
   test('the csync2 server dies: restarted, and a peer push to it gets through', async () => {
     const server = childRunning(daemonA().pid as number, 'csync2');
@@ -56,7 +51,7 @@ describe('recovery from faults', () => {
   });
 
   test('a csync2.lock file: a clear log line and a retry, not a crash', async () => {
-    const lock = join(cluster.etcDir, 'csync2.lock');
+    const lock = join(ctx.cluster.etcDir, 'csync2.lock');
     await writeFile(lock, '');
     try {
       await writeFile(join(a, 'while-locked.txt'), 'locked\n');
@@ -78,7 +73,7 @@ describe('recovery from faults', () => {
   });
 
   test('the queue file is deleted, then truncated, behind the daemon: detected, and nothing is lost', async () => {
-    const queue = join(cluster.root, 'queue-0', 'queue');
+    const queue = join(ctx.cluster.root, 'queue-0', 'queue');
     await rm(queue);
     await writeFile(join(a, 'after-queue-deleted.txt'), 'q1\n');
     await daemonA().waitForLine(/queue file .* was deleted or replaced behind the daemon's back/, 10_000);
@@ -93,7 +88,7 @@ describe('recovery from faults', () => {
   });
 
   test('SIGHUP rereads the configuration; a broken one is refused and the old one stays', async () => {
-    const cfg = join(cluster.etcDir, 'csync2.cfg');
+    const cfg = join(ctx.cluster.etcDir, 'csync2.cfg');
     const good = readFileSync(cfg, 'utf8');
     await writeFile(cfg, `${good}\ngroup broken {\n`);
     process.kill(daemonA().pid as number, 'SIGHUP');

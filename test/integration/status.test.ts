@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { execa } from 'execa';
-import { CLI_ENTRY, DaemonProcess } from '../../src/cluster/daemon-process.js';
-import { LocalCluster } from '../../src/cluster/local-cluster.js';
+import { CLI_ENTRY } from '../../src/cluster/daemon-process.js';
 import type { DaemonStatus } from '../../src/daemon/status-snapshot.js';
+import { useDaemonCluster } from '../helpers/daemon-cluster.js';
 import { holds, waitFor } from '../helpers/wait.js';
 
 /** Runs the built CLI's `status` as an admin would. */
@@ -23,24 +23,12 @@ async function statusJson(queue: string): Promise<DaemonStatus> {
 // Black-box: `inotify-csync status` reads what the running daemon publishes
 // next to its queue, on a real two-node cluster.
 describe('inotify-csync status', () => {
-  let cluster: LocalCluster;
-  let daemons: DaemonProcess[] = [];
-  const queueOf = (index: number): string => join(cluster.root, `queue-${index}`, 'queue');
-
-  before(async () => {
-    cluster = await LocalCluster.create({ nodes: 2 });
-    daemons = [0, 1].map((index) => DaemonProcess.start(cluster, index));
-    await Promise.all(daemons.map((daemon) => daemon.ready()));
-  });
-
-  after(async () => {
-    await Promise.all(daemons.map((daemon) => daemon.stop()));
-    await cluster.destroy();
-  });
+  const ctx = useDaemonCluster();
+  const queueOf = (index: number): string => join(ctx.cluster.root, `queue-${index}`, 'queue');
 
   test('a running daemon: state, peers, counters, an idle queue and its watches', async () => {
-    const a = cluster.node(0).dir;
-    const b = cluster.node(1).dir;
+    const a = ctx.cluster.node(0).dir;
+    const b = ctx.cluster.node(1).dir;
     await mkdir(join(a, 'sub'), { recursive: true });
     for (const name of ['one.txt', 'two.txt', 'sub/three.txt']) await writeFile(join(a, name), `${name}\n`);
     for (const name of ['one.txt', 'two.txt', 'sub/three.txt']) await waitFor(() => holds(join(b, name), `${name}\n`), `${name} on the peer`, 5000);
@@ -51,14 +39,14 @@ describe('inotify-csync status', () => {
     }, 'the status file to show the synced batch and an idle queue', 10_000, 200);
     assert.ok(snapshot);
     assert.equal(snapshot.state, 'running');
-    assert.equal(snapshot.pid, daemons[0]?.pid);
-    assert.equal(snapshot.host, cluster.node(0).host);
+    assert.equal(snapshot.pid, ctx.daemons[0]?.pid);
+    assert.equal(snapshot.host, ctx.cluster.node(0).host);
     assert.deepEqual(snapshot.watchedRoots, [a]);
     assert.ok(snapshot.counters.batches >= 1, `batches: ${snapshot.counters.batches}`);
     assert.ok(snapshot.counters.fullSyncs >= 1, 'the start-up full sync is counted');
     assert.ok(snapshot.counters.lastBatch?.ok);
     assert.ok(snapshot.queue.size > 0);
-    assert.deepEqual(snapshot.peers.map((peer) => peer.name), [cluster.node(1).host]);
+    assert.deepEqual(snapshot.peers.map((peer) => peer.name), [ctx.cluster.node(1).host]);
     assert.equal(snapshot.peers[0]?.consecutiveFailures, 0);
     assert.ok(snapshot.peers[0]?.lastSuccessAt !== undefined);
     // The root and sub/: inotifywait holds one watch per directory.
@@ -66,21 +54,21 @@ describe('inotify-csync status', () => {
 
     const human = await status(['--queue-file', queueOf(0)]);
     assert.equal(human.exitCode, 0, human.stderr);
-    assert.match(human.stdout, new RegExp(`for host ${cluster.node(0).host.replace(/\./g, '\\.')}: running, PID ${daemons[0]?.pid}`));
-    assert.match(human.stdout, new RegExp(`peers +${cluster.node(1).host.replace(/\./g, '\\.')} +ok, last success`));
+    assert.match(human.stdout, new RegExp(`for host ${ctx.cluster.node(0).host.replace(/\./g, '\\.')}: running, PID ${ctx.daemons[0]?.pid}`));
+    assert.match(human.stdout, new RegExp(`peers +${ctx.cluster.node(1).host.replace(/\./g, '\\.')} +ok, last success`));
     assert.match(human.stdout, /0 bytes unread/);
     assert.match(human.stdout, /inotify watch/);
   });
 
   test('a stopped peer shows consecutive failures; a stopped daemon exits 3', async () => {
-    const peer = daemons[1];
+    const peer = ctx.daemons[1];
     assert.ok(peer);
     assert.equal(await peer.stop(), 0);
     const stopped = await status(['--queue-file', queueOf(1)]);
     assert.equal(stopped.exitCode, 3, stopped.stdout + stopped.stderr);
     assert.match(stopped.stdout, /^inotify-csync is not running: no status file .*queue\.status\.json$/);
 
-    await writeFile(join(cluster.node(0).dir, 'while-peer-down.txt'), 'waiting\n');
+    await writeFile(join(ctx.cluster.node(0).dir, 'while-peer-down.txt'), 'waiting\n');
     const snapshot = await waitFor(async () => {
       const s = await statusJson(queueOf(0));
       return (s.peers[0]?.consecutiveFailures ?? 0) >= 1 ? s : undefined;
@@ -94,8 +82,8 @@ describe('inotify-csync status', () => {
   });
 
   test('a status file left by a dead daemon: exit 3, and --json says why on stderr', async () => {
-    const queue = join(cluster.root, 'dead', 'queue');
-    await mkdir(join(cluster.root, 'dead'), { recursive: true });
+    const queue = join(ctx.cluster.root, 'dead', 'queue');
+    await mkdir(join(ctx.cluster.root, 'dead'), { recursive: true });
     const dead = await execa(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']);
     const snapshot = await statusJson(queueOf(0));
     await writeFile(`${queue}.status.json`, JSON.stringify({ ...snapshot, pid: Number(dead.stdout) }));

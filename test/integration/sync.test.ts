@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
 import { mkdir, rename, rm, writeFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
-import { DaemonProcess } from '../../src/cluster/daemon-process.js';
-import { LocalCluster } from '../../src/cluster/local-cluster.js';
+import { before, describe, test } from 'node:test';
+import { useDaemonCluster } from '../helpers/daemon-cluster.js';
 import { gone, holds, waitFor } from '../helpers/wait.js';
 
 // Black-box: the built CLI runs on both nodes of a real two-node csync2 cluster
@@ -11,22 +10,13 @@ import { gone, holds, waitFor } from '../helpers/wait.js';
 // with the periodic full sync switched off so that nothing is left to it.
 for (const mode of ['async', 'thread'] as const) {
   describe(`two-node cluster, --mode ${mode}`, () => {
-    let cluster: LocalCluster;
-    let daemons: DaemonProcess[] = [];
+    const ctx = useDaemonCluster({ daemon: () => ({ args: ['--mode', mode] }) });
     let a: string;
     let b: string;
 
-    before(async () => {
-      cluster = await LocalCluster.create({ nodes: 2 });
-      daemons = [0, 1].map((index) => DaemonProcess.start(cluster, index, { args: ['--mode', mode] }));
-      await Promise.all(daemons.map((daemon) => daemon.ready()));
-      a = cluster.node(0).dir;
-      b = cluster.node(1).dir;
-    });
-
-    after(async () => {
-      await Promise.all(daemons.map((daemon) => daemon.stop()));
-      await cluster.destroy();
+    before(() => {
+      a = ctx.cluster.node(0).dir;
+      b = ctx.cluster.node(1).dir;
     });
 
     async function writeAndExpect(rel: string, content: string): Promise<void> {
