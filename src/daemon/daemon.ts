@@ -21,6 +21,7 @@ import { defaultArgumentBudget } from '../sync/argument-chunks.js';
 import { probeCsync2 } from '../sync/csync2-capabilities.js';
 import { Csync2Client } from '../sync/csync2-client.js';
 import { Csync2Server } from '../sync/csync2-server.js';
+import { IncomingRsync } from '../sync/incoming-rsync.js';
 import { peerUnreachable, RsyncSender } from '../sync/rsync-sender.js';
 import { SyncEngine } from '../sync/sync-engine.js';
 import { createEventFilter } from '../watch/event-filter.js';
@@ -87,6 +88,8 @@ export class Daemon extends EventEmitter<DaemonEvents> {
   private engine: SyncEngine | undefined;
   private loopDone: Promise<void> | undefined;
   private filter: ((event: WatchEvent) => string | undefined) | undefined;
+  /** When a peer's rsync last wrote into the tree: local checks wait for its csync2 update. */
+  private readonly incoming = new IncomingRsync({ roots: () => this.scope?.watchRoots ?? [] });
   private stopPromise: Promise<void> | undefined;
   readonly startedAt = Date.now();
   eventsSeen = 0;
@@ -152,6 +155,7 @@ export class Daemon extends EventEmitter<DaemonEvents> {
     const engine = (this.engine = new SyncEngine({
       client,
       server: this.server,
+      incoming: this.incoming,
       peers: scope.peers,
       pushes: scope.pushes,
       parallelUpdates: options.parallelUpdates,
@@ -309,6 +313,7 @@ export class Daemon extends EventEmitter<DaemonEvents> {
       this.loop?.requestFullSync('inotify queue overflow', 500);
       return;
     }
+    if (isCsync2TempFile(event.path)) this.incoming.notice();
     const path = this.filter?.(event);
     if (path !== undefined) this.queue.append(path);
     if (event.isDir && (event.events.includes('MOVED_FROM') || event.events.includes('MOVED_TO'))) {

@@ -2,6 +2,7 @@ import type { Peer } from '../config/types.js';
 import type { Logger } from '../log/logger.js';
 import type { Csync2Client, Csync2Run } from './csync2-client.js';
 import type { Csync2Server } from './csync2-server.js';
+import type { IncomingRsync } from './incoming-rsync.js';
 import {
   DEFAULT_BACKOFF,
   newPeerHealth,
@@ -16,6 +17,8 @@ export interface SyncEngineOptions {
   client: Csync2Client;
   /** This node's server, when the daemon runs it: client calls wait until it is quiet. */
   server?: Csync2Server;
+  /** A peer's rsync writing into this tree: checks wait until it ended and the peer's csync2 update came. */
+  incoming?: IncomingRsync;
   peers: Peer[];
   /** False on a host that is read-only in all its groups: it never runs `csync2 -u`. */
   pushes: boolean;
@@ -60,11 +63,31 @@ export class SyncEngine {
     this.backoff = options.backoff ?? DEFAULT_BACKOFF;
   }
 
+  /**
+   * Waits, at most max_wait_time, until no peer is delivering: no csync2 server
+   * session runs and no rsync wrote into the tree in the last moments. A check
+   * during a delivery would mark the peer's files dirty here and send them back.
+   */
   private async waitForServer(): Promise<void> {
-    const server = this.options.server;
-    if (!server || server.isQuiet()) return;
-    const quiet = await server.waitQuiet(this.options.maxWaitMs);
-    if (!quiet) this.options.log.debug(`csync2 server still busy after ${this.options.maxWaitMs} ms; going ahead`);
+    const { server, incoming, maxWaitMs, log } = this.options;
+    const deadline = Date.now() + maxWaitMs;
+    let held = false;
+    for (;;) {
+      const serverBusy = server !== undefined && !server.isQuiet();
+      const receiving = incoming?.receiving() ?? false;
+      if (!serverBusy && !receiving) break;
+      if (receiving && !held) {
+        held = true;
+        log.info('INCOMING: a peer is writing into this tree with rsync; local checks wait until it and its csync2 update are done');
+      }
+      const left = deadline - Date.now();
+      if (left <= 0) {
+        log.debug(`${receiving ? 'rsync delivery' : 'csync2 server'} still busy after ${maxWaitMs} ms; going ahead`);
+        break;
+      }
+      if (serverBusy && server) await server.waitQuiet(Math.min(left, 250));
+      else await sleep(Math.min(left, 100));
+    }
   }
 
   /** Marks the paths dirty (`-cr`), then updates the peers. */

@@ -1,0 +1,85 @@
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+
+/**
+ * A peer's daemon sends a large batch with rsync and only afterwards runs
+ * `csync2 -u`, which tells this node's csync2 database about those files. If
+ * this node checked the files in between, its database would not know them
+ * yet: `csync2 -cr` would mark them dirty here and this node would push them
+ * back, over a deletion the sender made meanwhile (csync2's "younger" rule lets
+ * an existing file win over a deletion; measured). So checks wait while an
+ * rsync process writes into this node's tree, and a moment after it ends.
+ *
+ * An rsync receiver (`rsync --server` under sshd, or an rsync daemon's child)
+ * works with its current directory at the destination: a process named rsync
+ * whose cwd is inside a watched root. An admin's own local rsync into the tree
+ * matches too; that only delays the check, nothing is skipped.
+ */
+export function rsyncWritingInto(roots: readonly string[], proc = '/proc'): boolean {
+  if (roots.length === 0) return false;
+  let entries: string[];
+  try {
+    entries = readdirSync(proc);
+  } catch {
+    return false;
+  }
+  for (const entry of entries) {
+    const first = entry.charCodeAt(0);
+    if (first < 48 || first > 57) continue;
+    try {
+      if (readFileSync(`${proc}/${entry}/comm`, 'latin1') !== 'rsync\n') continue;
+      const cwd = readlinkSync(`${proc}/${entry}/cwd`);
+      if (roots.some((root) => isInside(cwd, root))) return true;
+    } catch {
+      // Gone meanwhile, or not ours to read.
+    }
+  }
+  return false;
+}
+
+function isInside(path: string, root: string): boolean {
+  if (root === '/') return true;
+  return path === root || path.startsWith(root.endsWith('/') ? root : `${root}/`);
+}
+
+export interface IncomingRsyncOptions {
+  /** The include roots this node watches (they change on SIGHUP). */
+  roots: () => readonly string[];
+  /** How long after the last rsync writer was seen the tree counts as still receiving. @default 3000 */
+  settleMs?: number;
+  /** Test seam: the probe itself. @default rsyncWritingInto */
+  probe?: (roots: readonly string[]) => boolean;
+}
+
+/** How often a temporary-file event may trigger a look at /proc. */
+const NOTICE_PROBE_MS = 250;
+
+/** Remembers when an rsync last wrote into this node's tree. */
+export class IncomingRsync {
+  private lastSeenAt = 0;
+  private lastProbeAt = Number.NEGATIVE_INFINITY;
+  readonly settleMs: number;
+
+  constructor(private readonly options: IncomingRsyncOptions) {
+    this.settleMs = options.settleMs ?? 3000;
+  }
+
+  /**
+   * An event named like rsync's temporary file (`.NAME.XXXXXX`) arrived: look
+   * for an rsync writer now, while it runs, rather than only when the next
+   * batch starts (which may be seconds later under load). At most every 250 ms.
+   */
+  notice(now = Date.now()): void {
+    if (now - this.lastProbeAt >= NOTICE_PROBE_MS) this.probe(now);
+  }
+
+  /** True while an rsync writes into the tree, or did so less than `settleMs` ago. */
+  receiving(now = Date.now()): boolean {
+    this.probe(now);
+    return this.lastSeenAt > 0 && now - this.lastSeenAt < this.settleMs;
+  }
+
+  private probe(now: number): void {
+    this.lastProbeAt = now;
+    if ((this.options.probe ?? rsyncWritingInto)(this.options.roots())) this.lastSeenAt = now;
+  }
+}
