@@ -3,6 +3,7 @@ import { writeFile, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DaemonProcess, type DaemonProcessOptions } from '../../src/cluster/daemon-process.js';
 import type { LocalCluster } from '../../src/cluster/local-cluster.js';
+import { RsyncDaemons } from '../../test/helpers/rsync-daemon.js';
 import { statusKb } from './proc.js';
 import { sleep } from './stats.js';
 
@@ -22,7 +23,7 @@ export interface SyncAgent {
 
 /** The daemon on both nodes, run from dist/ as an admin would (DaemonProcess, --full-sync-interval 0). */
 export class DaemonAgent implements SyncAgent {
-  readonly name = 'inotify-csync';
+  readonly name: string = 'inotify-csync';
   daemons: DaemonProcess[] = [];
   /** Milliseconds from spawn to "running" per node. */
   readyMs: number[] = [];
@@ -30,8 +31,8 @@ export class DaemonAgent implements SyncAgent {
   logs: string[][] = [];
 
   constructor(
-    private readonly cluster: LocalCluster,
-    private readonly options: DaemonProcessOptions = {},
+    protected readonly cluster: LocalCluster,
+    protected options: DaemonProcessOptions = {},
     private readonly readyTimeoutMs = 120_000,
   ) {}
 
@@ -60,6 +61,32 @@ export class DaemonAgent implements SyncAgent {
     await Promise.all(this.daemons.map((d) => d.stop()));
     this.logs = this.daemons.map((d) => [...d.lines]);
     this.daemons = [];
+  }
+}
+
+/**
+ * The daemon with rsync for batches from `threshold` paths on, through an
+ * rsync daemon per node on loopback (as in the tests): what a burst costs when
+ * csync2 does not carry the files.
+ */
+export class RsyncDaemonAgent extends DaemonAgent {
+  override readonly name: string;
+  private rsyncd: RsyncDaemons | undefined;
+
+  constructor(cluster: LocalCluster, private readonly threshold: number, args: string[] = []) {
+    super(cluster, { args });
+    this.name = `inotify-csync --rsync-threshold ${threshold}`;
+  }
+
+  override async start(): Promise<void> {
+    this.rsyncd = await RsyncDaemons.start(this.cluster);
+    this.options = { ...this.options, args: [...(this.options.args ?? []), '--rsync-target', this.rsyncd.target, '--rsync-threshold', String(this.threshold)] };
+    await super.start();
+  }
+
+  override async stop(): Promise<void> {
+    await super.stop();
+    await this.rsyncd?.stop();
   }
 }
 

@@ -59,6 +59,7 @@ export async function runAgentWorkloads(
   latency: Omit<LatencyOptions, 'dirs' | 'prefix'>,
   burst: Omit<BurstOptions, 'prefix'>,
   log: (line: string) => void,
+  only?: 'burst',
 ): Promise<AgentRun & { extra: SyncAgent }> {
   const cluster = await LocalCluster.create({ nodes: 2 });
   const destroy = cleanup.add(() => cluster.destroy());
@@ -74,9 +75,12 @@ export async function runAgentWorkloads(
       log(`${agent.name}: syncing (probe on B after ${firstSyncMs.toFixed(0)} ms); latency: ${latency.writes} writes ${latency.intervalMs} ms apart`);
       // Let the probe's echo (B's daemon checks what it received) settle, so the first write meets an idle cluster.
       await sleep(SETTLE_MS);
-      const lat = await latencyWorkload(cluster, { ...latency, dirs: ['lat'], prefix: 'w' });
-      log(`${agent.name}: latency p50 ${lat.p50.toFixed(0)} ms, p90 ${lat.p90.toFixed(0)} ms, max ${lat.max.toFixed(0)} ms, ${lat.misses} misses; burst: ${burst.files} files in ${burst.dirs} new dirs`);
-      await sleep(SETTLE_MS);
+      const lat = only === 'burst' ? await latencyWorkload(cluster, { ...latency, writes: 0, dirs: ['lat'], prefix: 'w' }) : await latencyWorkload(cluster, { ...latency, dirs: ['lat'], prefix: 'w' });
+      if (only !== 'burst') {
+        log(`${agent.name}: latency p50 ${lat.p50.toFixed(0)} ms, p90 ${lat.p90.toFixed(0)} ms, max ${lat.max.toFixed(0)} ms, ${lat.misses} misses`);
+        await sleep(SETTLE_MS);
+      }
+      log(`${agent.name}: burst: ${burst.files} files in ${burst.dirs} new dirs`);
       const bur = await burstWorkload(cluster, { ...burst, prefix: 'burst' });
       log(`${agent.name}: burst ${bur.ms === undefined ? `MISSED (${bur.missing} files not on B)` : `${bur.ms.toFixed(0)} ms`}`);
       return { agent: agent.name, firstSyncMs, latency: lat, burst: bur, load: { before: loadBefore, after: loadAverage() }, extra: agent };

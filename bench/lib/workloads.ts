@@ -94,6 +94,18 @@ export interface BurstResult {
   options: BurstOptions;
 }
 
+/** The burst's files: `files` files of `bytes` bytes spread over `dirs` new directories named `prefix-NN`. */
+export function burstFiles(options: Pick<BurstOptions, 'files' | 'dirs' | 'bytes' | 'prefix'>): Array<{ rel: string; bytes: Buffer }> {
+  const perDir = Math.ceil(options.files / options.dirs);
+  const files: Array<{ rel: string; bytes: Buffer }> = [];
+  for (let i = 0; i < options.files; i++) {
+    const dir = `${options.prefix}-${String(Math.floor(i / perDir)).padStart(2, '0')}`;
+    const head = Buffer.from(`burst file ${i} ${dir}\n`);
+    files.push({ rel: join(dir, `file-${String(i).padStart(5, '0')}.dat`), bytes: Buffer.concat([head, randomBytes(Math.max(0, options.bytes - head.length))]) });
+  }
+  return files;
+}
+
 /**
  * Burst: `files` files in `dirs` new directories written on A at once (all
  * directories and files in parallel); timed until every one of them is on B
@@ -102,13 +114,7 @@ export interface BurstResult {
 export async function burstWorkload(cluster: LocalCluster, options: BurstOptions): Promise<BurstResult> {
   const a = cluster.node(0).dir;
   const b = cluster.node(1).dir;
-  const perDir = Math.ceil(options.files / options.dirs);
-  const files: Array<{ rel: string; bytes: Buffer }> = [];
-  for (let i = 0; i < options.files; i++) {
-    const dir = `${options.prefix}-${String(Math.floor(i / perDir)).padStart(2, '0')}`;
-    const head = Buffer.from(`burst file ${i} ${dir}\n`);
-    files.push({ rel: join(dir, `file-${String(i).padStart(5, '0')}.dat`), bytes: Buffer.concat([head, randomBytes(Math.max(0, options.bytes - head.length))]) });
-  }
+  const files = burstFiles(options);
   const started = performance.now();
   const dirs = [...new Set(files.map((f) => f.rel.split('/')[0] ?? ''))];
   await Promise.all(
