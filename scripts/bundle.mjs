@@ -16,8 +16,10 @@ const BUNDLES = [
 
 // split2 is CommonJS and requires node's own modules ('stream', 'string_decoder'):
 // esbuild's ESM output can only do that through a real `require`.
+// The same shebang as bin/inotify-csync.js: node's options for the daemon (src/process/node-flags.ts).
+const shebang = (await readFile(new URL('../bin/inotify-csync.js', import.meta.url), 'utf8')).split('\n')[0];
 const banner = [
-  '#!/usr/bin/env node',
+  shebang,
   "import { createRequire as __inotifyCsyncCreateRequire } from 'node:module';",
   'const require = __inotifyCsyncCreateRequire(import.meta.url);',
 ].join('\n');

@@ -1,6 +1,7 @@
 import { execa, type ResultPromise } from 'execa';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
+import { DAEMON_NODE_FLAGS } from '../process/node-flags.js';
 import type { LocalCluster } from './local-cluster.js';
 
 /**
@@ -19,6 +20,8 @@ export interface DaemonProcessOptions {
   env?: Record<string, string>;
   /** Node executable arguments' entry; default the built CLI. */
   entry?: string;
+  /** Options for node itself, before the entry. @default DAEMON_NODE_FLAGS, as the installed command uses */
+  nodeArgs?: readonly string[];
 }
 
 /**
@@ -46,6 +49,7 @@ export class DaemonProcess {
   static start(cluster: LocalCluster, index: number, options: DaemonProcessOptions = {}): DaemonProcess {
     const node = cluster.node(index);
     const args = [
+      ...(options.nodeArgs ?? DAEMON_NODE_FLAGS),
       options.entry ?? CLI_ENTRY,
       ...(options.csync2Args ?? cluster.csync2Args(index)),
       '--queue-file', join(cluster.root, `queue-${index}`, 'queue'),

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { execa } from 'execa';
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { copyFile, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
@@ -9,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { DaemonProcess } from '../../src/cluster/daemon-process.js';
 import { LocalCluster } from '../../src/cluster/local-cluster.js';
+import { DAEMON_NODE_FLAGS, DAEMON_SHEBANG } from '../../src/process/node-flags.js';
 import { gone, holds, waitFor } from '../helpers/wait.js';
 
 const run = promisify(execFile);
@@ -52,7 +54,7 @@ describe('single-file bundle', () => {
     for (const name of BUNDLES) {
       const file = join(dir, name);
       assert.equal((await stat(file)).mode & 0o777, 0o755, `${name} mode`);
-      assert.match(await readFile(file, 'utf8'), /^#!\/usr\/bin\/env node\n/);
+      assert.ok((await readFile(file, 'utf8')).startsWith(`${DAEMON_SHEBANG}\n`), `${name} starts node with the daemon's options`);
     }
   });
 
@@ -85,6 +87,25 @@ describe('single-file bundle', () => {
     const outside = await exec(nodeBin, ['--nodes', 'node1,node2', '--node', 'node3']);
     assert.equal(outside.code, 2);
     assert.match(outside.stderr, /this node 'node3' is not in the cluster nodes/);
+  });
+
+  test('run by its shebang, the daemon is a node with the low-memory options', async () => {
+    const cluster = await LocalCluster.create({ nodes: 2 });
+    await cluster.startServer(1);
+    const daemon = execa(bin, [...cluster.csync2Args(0), '--queue-file', join(cluster.root, 'queue', 'queue'), '--disable-rsync'], { env: cluster.env, all: true, reject: false });
+    try {
+      let output = '';
+      daemon.all?.on('data', (chunk: Buffer) => (output += String(chunk)));
+      await waitFor(() => / running: watching \d+ root/.test(output), 'the daemon started from the bundle runs', 30_000);
+      const argv = (await readFile(`/proc/${daemon.pid}/cmdline`, 'utf8')).split('\0');
+      assert.match(argv[0] ?? '', /node$/, 'env replaced itself with node');
+      assert.deepEqual(argv.slice(1, 1 + DAEMON_NODE_FLAGS.length), [...DAEMON_NODE_FLAGS]);
+      assert.doesNotMatch(output, /Warning: disabling flag/, 'V8 prints no warning about the flags');
+    } finally {
+      daemon.kill('SIGTERM');
+      await daemon;
+      await cluster.destroy();
+    }
   });
 
   // Thread mode: the batch reader's worker loads the bundle itself as its entry.

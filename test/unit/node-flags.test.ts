@@ -1,0 +1,10 @@
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { test } from 'node:test';
+import { DAEMON_NODE_FLAGS, DAEMON_SHEBANG } from '../../src/process/node-flags.js';
+
+test('the installed command starts node with the daemon options of node-flags.ts', async () => {
+  const first = (await readFile(new URL('../../bin/inotify-csync.js', import.meta.url), 'utf8')).split('\n')[0];
+  assert.equal(first, DAEMON_SHEBANG);
+  assert.ok(DAEMON_NODE_FLAGS.includes('--jitless'));
+});
