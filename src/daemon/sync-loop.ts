@@ -7,6 +7,10 @@ import { backoffDelay, DEFAULT_BACKOFF } from '../sync/peer-health.js';
 
 /** How often an idle daemon checks that its queue file is still its own. */
 const IDLE_CHECK_MS = 5000;
+/** No batch for this long means idle (the memory of a busy spell may be given back). */
+const IDLE_AFTER_MS = 2000;
+/** Records per gathering window (20 ms) that mean a burst is still pouring in: 800 a second. */
+const BURST_RECORDS = 16;
 
 export interface SyncLoopSettings {
   /** Least time between the starts of two batches while changes keep coming. */
@@ -32,6 +36,8 @@ export interface SyncLoopOptions {
   rsync?: LargeBatchSender;
   /** Told after every batch and full sync (status, systemd STATUS=). */
   onSynced?: (info: { kind: 'batch' | 'full-sync'; paths: number; ms: number; ok: boolean }) => void;
+  /** Nothing queued and no batch for a while (checked at most every 5 s while idle). */
+  onIdle?: () => void;
 }
 
 /** Counters and times an admin can read in `status`. */
@@ -67,13 +73,40 @@ export class SyncLoop {
   private retryPathFailures = 0;
   private retryPathsAt = 0;
   private wakeUp: (() => void) | undefined;
+  /** Records appended when the current gathering window was last looked at. */
+  private burstMark: { at: number; appended: number; quietWindows: number } | undefined;
+  private appendedAtFirstPending = 0;
 
   constructor(private readonly options: SyncLoopOptions) {}
 
   /** The queue got records: start a batch soon. */
   notifyAppend(): void {
-    this.firstPendingAt ??= Date.now();
+    if (this.firstPendingAt === undefined) {
+      this.firstPendingAt = Date.now();
+      this.appendedAtFirstPending = this.options.queue.appended - 1;
+    }
     this.wakeUp?.();
+  }
+
+  /**
+   * A burst still pouring in is gathered further, window by window, while
+   * records keep coming (none for two windows ends it), at most check_interval
+   * after its first record. A burst is at least BURST_RECORDS records: one
+   * batch for it, which can reach rsync_threshold, instead of a small first
+   * batch whose `csync2 -cr DIR` of new directories carries most of the files
+   * through csync2 anyway. A single change (a few records) never waits.
+   */
+  private stillPouringIn(now: number): boolean {
+    const { queue, settings } = this.options;
+    const first = this.firstPendingAt;
+    const mark = this.burstMark;
+    this.burstMark = undefined;
+    if (first === undefined || now - first >= settings.checkIntervalMs) return false;
+    if (queue.appended - this.appendedAtFirstPending < BURST_RECORDS) return false;
+    const quietWindows = queue.appended > (mark?.appended ?? this.appendedAtFirstPending) ? 0 : (mark?.quietWindows ?? 0) + 1;
+    if (quietWindows >= 2) return false;
+    this.burstMark = { at: now, appended: queue.appended, quietWindows };
+    return true;
   }
 
   /**
@@ -124,7 +157,7 @@ export class SyncLoop {
     if (queue.failing) {
       times.push(now + 1000);
     } else if (this.firstPendingAt !== undefined || queue.pendingCount > 0) {
-      const gathered = (this.firstPendingAt ?? now) + settings.gatherMs;
+      const gathered = Math.max((this.firstPendingAt ?? now) + settings.gatherMs, (this.burstMark?.at ?? 0) + settings.gatherMs);
       times.push(this.underLoad ? Math.max(gathered, this.lastBatchStart + settings.checkIntervalMs) : gathered);
     }
     if (this.fullSyncReason !== undefined) times.push(this.fullSyncRetryAt);
@@ -188,6 +221,7 @@ export class SyncLoop {
       return;
     }
     if (queue.size() > this.offset) {
+      if (this.stillPouringIn(now)) return;
       this.firstPendingAt = undefined;
       this.lastBatchStart = now;
       const batch = await reader.read(queue.path, this.offset, settings.numBatchedChangesThreshold);
@@ -205,6 +239,7 @@ export class SyncLoop {
     this.underLoad = false;
     // Nothing unread (the records that woke the loop may have been emptied away with a truncated file).
     this.firstPendingAt = undefined;
+    if (now - (this.stats.lastBatch?.at ?? 0) >= IDLE_AFTER_MS) this.options.onIdle?.();
     if (this.linesRead >= settings.numLinesUntilReset) {
       // Everything is read and no append can run before truncate() returns: nothing is lost.
       log.info(`RESET QUEUE LOG: ${this.linesRead} records read; emptying ${queue.path}, then a full sync`);
@@ -241,6 +276,8 @@ export class SyncLoop {
     if (plan.kind === 'rsync' && this.options.rsync) {
       log.info(`LARGE BATCH: ${plan.paths.length} paths reach rsync_threshold (${this.options.settings.rsyncThreshold}); sending them with rsync`);
       const started = Date.now();
+      // rsync's own `csync2 -cr` must not run during a peer's delivery either (INCOMING).
+      await this.options.engine.waitUntilQuiet();
       const sent = await this.options.rsync(plan.paths);
       if (!sent) log.warn('rsync did not deliver the batch; csync2 sends it instead');
       log.debug(`rsync step took ${Date.now() - started} ms`);

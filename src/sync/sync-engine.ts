@@ -68,7 +68,7 @@ export class SyncEngine {
    * session runs and no rsync wrote into the tree in the last moments. A check
    * during a delivery would mark the peer's files dirty here and send them back.
    */
-  private async waitForServer(): Promise<void> {
+  async waitUntilQuiet(): Promise<void> {
     const { server, incoming, maxWaitMs, log } = this.options;
     const deadline = Date.now() + maxWaitMs;
     let held = false;
@@ -92,7 +92,7 @@ export class SyncEngine {
 
   /** Marks the paths dirty (`-cr`), then updates the peers. */
   async syncPaths(paths: readonly string[]): Promise<PathSyncResult> {
-    await this.waitForServer();
+    await this.waitUntilQuiet();
     const check = await this.options.client.check(paths);
     if (check.outcome.kind !== 'ok') {
       this.options.log.warn(
@@ -116,7 +116,7 @@ export class SyncEngine {
    * be retried; failed updates alone are retried per peer.
    */
   async fullSync(): Promise<{ checked: boolean; updated: boolean }> {
-    await this.waitForServer();
+    await this.waitUntilQuiet();
     const { client, parallelUpdates, pushes, log } = this.options;
     if (!parallelUpdates && pushes) {
       const run = await client.syncAll();

@@ -109,3 +109,43 @@ describe('large batches through rsync, three-node cluster', () => {
     await rm(join(cluster.root, 'stage'), { recursive: true, force: true });
   });
 });
+
+// A deploy that lands over several 20 ms windows is gathered into one batch
+// while it keeps coming (at most check_interval), so it reaches rsync_threshold
+// instead of going out as a small first batch and a remainder under it.
+describe('a burst still coming in is one batch', () => {
+  let cluster: LocalCluster;
+  let rsyncd: RsyncDaemons;
+  let daemon: DaemonProcess;
+
+  before(async () => {
+    cluster = await LocalCluster.create({ nodes: 2 });
+    rsyncd = await RsyncDaemons.start(cluster);
+    await cluster.startServer(1);
+    daemon = DaemonProcess.start(cluster, 0, { args: ['--rsync-target', rsyncd.target, '--rsync-threshold', '900', '--check-interval', '3', '--no-server'] });
+    await daemon.ready(60_000);
+  });
+
+  after(async () => {
+    await daemon?.stop();
+    await rsyncd?.stop();
+    await cluster?.destroy();
+  });
+
+  test('1,000 files moved in one after another go through rsync together', async () => {
+    const a = cluster.node(0).dir;
+    const stage = join(cluster.root, 'stage-burst');
+    await mkdir(join(a, 'deploy'));
+    await waitFor(async () => !(await gone(join(cluster.node(1).dir, 'deploy'))), 'deploy/ on the peer', 20_000, 50);
+    await mkdir(stage);
+    for (let i = 0; i < 1000; i++) await writeFile(join(stage, `page-${i}.html`), `<p>page ${i}</p>\n`);
+    const from = daemon.lines.length;
+    for (let i = 0; i < 1000; i++) await rename(join(stage, `page-${i}.html`), join(a, 'deploy', `page-${i}.html`));
+    const line = await daemon.waitForLine(/LARGE BATCH: rsync sent \d+ paths/, 30_000).catch((error: Error) => {
+      throw new Error(`${error.message}; the daemon logged:\n${daemon.lines.slice(from).filter((l) => /QUEUE|BATCH/.test(l)).join('\n')}`);
+    });
+    assert.match(line, /rsync sent 1000 paths/, 'all 1,000 files in one rsync run');
+    const reference = await snapshot(join(a, 'deploy'));
+    await waitFor(async () => diffSnapshots(reference, await snapshot(join(cluster.node(1).dir, 'deploy'))).length === 0, 'deploy/ identical on the peer', 60_000, 200);
+  });
+});
