@@ -21,6 +21,7 @@ import { defaultArgumentBudget } from '../sync/argument-chunks.js';
 import { probeCsync2 } from '../sync/csync2-capabilities.js';
 import { Csync2Client } from '../sync/csync2-client.js';
 import { Csync2Server } from '../sync/csync2-server.js';
+import { IdleCollector } from '../process/idle-gc.js';
 import { IncomingRsync } from '../sync/incoming-rsync.js';
 import { peerUnreachable, RsyncSender } from '../sync/rsync-sender.js';
 import { SyncEngine } from '../sync/sync-engine.js';
@@ -88,6 +89,8 @@ export class Daemon extends EventEmitter<DaemonEvents> {
   private engine: SyncEngine | undefined;
   private loopDone: Promise<void> | undefined;
   private filter: ((event: WatchEvent) => string | undefined) | undefined;
+  /** Gives the memory of a busy spell back once idle (needs node's --expose-gc). */
+  private readonly idleCollector = new IdleCollector();
   /** When a peer's rsync last wrote into the tree: local checks wait for its csync2 update. */
   private readonly incoming = new IncomingRsync({ roots: () => this.scope?.watchRoots ?? [] });
   private stopPromise: Promise<void> | undefined;
@@ -199,6 +202,9 @@ export class Daemon extends EventEmitter<DaemonEvents> {
         gatherMs: Math.min(options.checkIntervalMs, 20),
       },
       onSynced: (info) => this.emit('synced', info),
+      onIdle: () => {
+        if (this.idleCollector.idle()) log.debug(`idle: full garbage collection, JS heap now ${(process.memoryUsage().heapUsed / 1048576).toFixed(1)} MB`);
+      },
     });
 
     await this.withProgress('setting up watches', this.startWatchers(scope));
@@ -422,6 +428,13 @@ export class Daemon extends EventEmitter<DaemonEvents> {
         lastError: peer.lastError,
       })),
       fullSyncPending: loop?.fullSyncPending,
+      memory: memorySnapshot(),
     };
   }
+}
+
+/** RSS and the JS heap in use, for `status`: an admin's first look when memory is in question. */
+function memorySnapshot(): { rssBytes: number; heapUsedBytes: number } {
+  const usage = process.memoryUsage();
+  return { rssBytes: usage.rss, heapUsedBytes: usage.heapUsed };
 }

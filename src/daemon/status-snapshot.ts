@@ -40,4 +40,10 @@ export interface DaemonStatus {
   peers: PeerStatus[];
   /** A full sync is due, and why. */
   fullSyncPending?: string;
+  /** The daemon's own memory when the snapshot was taken (children not included). */
+  memory?: {
+    rssBytes: number;
+    /** JavaScript objects in use: growth here, not in RSS alone, would be a leak. */
+    heapUsedBytes: number;
+  };
 }

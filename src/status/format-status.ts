@@ -55,6 +55,10 @@ export function formatStatus(status: DaemonStatus, now: number): string {
   lines.push(
     `${label('counters')}${plural(counters.batches, 'batch', 'batches')}, ${plural(counters.pathsSynced, 'path')} synced, ${plural(counters.fullSyncs, 'full sync', 'full syncs')}, ${plural(counters.resets, 'queue reset')}, ${plural(counters.events, 'inotify event')}, ${plural(counters.overflows, 'overflow')} since start`,
   );
+  if (status.memory) {
+    const mb = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+    lines.push(`${label('memory')}RSS ${mb(status.memory.rssBytes)} (JS heap in use ${mb(status.memory.heapUsedBytes)}), inotifywait and csync2 not counted`);
+  }
   const age = now - status.updatedAt;
   lines.push(`${label('updated')}${relativeTime(status.updatedAt, now)}`);
   if (age > STALE_AFTER_MS && status.state !== 'stopped') {

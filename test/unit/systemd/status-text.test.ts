@@ -55,6 +55,13 @@ describe('status command text', () => {
     assert.match(text, /host3 {2}FAILING since \d\d:\d\d:\d\d, 4 consecutive failures, backoff until \d\d:\d\d:\d\d \(in \d\.\d s\), last success .*: connection refused/);
     assert.match(text, /counters {3}3 batches, 7 paths synced, 1 full sync, 0 queue resets, 9 inotify events, 0 overflows since start/);
     assert.doesNotMatch(text, /warning/);
+    assert.doesNotMatch(text, /memory/, 'no memory line from a daemon that did not report it');
+  });
+
+  test('the daemon\'s memory, RSS and the JS heap in use', () => {
+    const status = sampleStatus({ memory: { rssBytes: 52.7 * 1024 * 1024, heapUsedBytes: 9.25 * 1024 * 1024 } });
+    const text = formatStatus(status, status.updatedAt + 1000);
+    assert.match(text, /memory {5}RSS 52\.7 MB \(JS heap in use 9\.3 MB\), inotifywait and csync2 not counted/);
   });
 
   test('no watch count when unknown; a warning when the file is old', () => {

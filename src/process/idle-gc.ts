@@ -1,0 +1,27 @@
+/**
+ * Gives memory back after a busy spell. A burst of changes grows V8's heap;
+ * an idle daemon allocates almost nothing, so no collection runs and the RSS
+ * stays at the burst's peak (measured: 65 MB an hour after a churn that peaked
+ * there, against 50 MB before it). With `--expose-gc` (DAEMON_NODE_FLAGS) the
+ * daemon runs one full collection once it is idle and the heap has grown by
+ * `thresholdBytes` since the last one; without it, nothing happens.
+ */
+export class IdleCollector {
+  private baseline: number;
+
+  constructor(
+    private readonly collect: (() => void) | undefined = (globalThis as { gc?: () => void }).gc,
+    private readonly heapUsed: () => number = () => process.memoryUsage().heapUsed,
+    private readonly thresholdBytes = 4 * 1024 * 1024,
+  ) {
+    this.baseline = heapUsed();
+  }
+
+  /** The daemon is idle: collect if the heap grew enough since the last time. True when it collected. */
+  idle(): boolean {
+    if (!this.collect || this.heapUsed() - this.baseline < this.thresholdBytes) return false;
+    this.collect();
+    this.baseline = this.heapUsed();
+    return true;
+  }
+}
