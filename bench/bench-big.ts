@@ -15,6 +15,7 @@ import { execa } from 'execa';
 import { rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { fileURLToPath } from 'node:url';
 import { DaemonProcess } from '../src/cluster/daemon-process.js';
 import { LocalCluster } from '../src/cluster/local-cluster.js';
 import { DaemonAgent, waitUntilSyncing, XLoopAgent } from './lib/agents.js';
@@ -25,6 +26,9 @@ import { Cleanup, SETTLE_MS } from './lib/run.js';
 import { median, sleep } from './lib/stats.js';
 import { createTree, treeDir } from './lib/tree.js';
 import { latencyWorkload, type LatencyResult } from './lib/workloads.js';
+
+/** The single file `npm run bundle` writes (bench:big builds it first). */
+const BUNDLE_ENTRY = fileURLToPath(new URL('../dist/inotify-csync.mjs', import.meta.url));
 
 const { values: args } = parseArgs({
   options: {
@@ -165,6 +169,15 @@ async function main(): Promise<void> {
       });
       log(`round ${round + 1}: floor ${floor.at(-1)?.ms.toFixed(0)} ms (inotifywait ${inotifywaitMs.toFixed(0)} + csync2 -cr / ${checkMs.toFixed(0)}), daemon start to ready ${ms.toFixed(0)} ms`);
     }
+    // The single file (`npm run bundle`), as copied to /usr/local/bin: its memory on the same tree.
+    const single = DaemonProcess.start(cluster, 0, { entry: BUNDLE_ENTRY });
+    const stopSingle = cleanup.add(() => single.stop());
+    await single.ready(300_000);
+    await sleep(5000);
+    const memorySingle = memoryOf(single.pid as number);
+    await stopSingle();
+    log(`single file: RSS ${(memorySingle.selfKb / 1024).toFixed(1)} MB, children ${(memorySingle.childrenKb / 1024).toFixed(1)} MB`);
+    raw.memorySingleFile = memorySingle;
     await cluster.stopServer(1);
     raw.startup = { floor, daemon: startup };
     // The machine is shared: the best of N rounds is the least disturbed measurement of each; medians are shown too.
@@ -235,6 +248,7 @@ async function main(): Promise<void> {
       { figure: 'daemon RSS', unit: 'MB', value: mb(memoryIdle.selfKb) },
       { figure: 'children RSS', unit: 'MB', value: mb(memoryIdle.childrenKb) },
       { figure: 'daemon + children RSS', unit: 'MB', value: mb(memoryIdle.selfKb + memoryIdle.childrenKb), target: { op: '<=', value: 60 }, baseline: base ? mb(base.peakRssKb) : undefined, baselineLabel: base ? 'csync2 -x peak' : undefined },
+      { figure: 'same, single file (dist/inotify-csync.mjs)', unit: 'MB', value: mb(memorySingle.selfKb + memorySingle.childrenKb), target: { op: '<=', value: 60 } },
       { figure: `idle CPU over ${idleSeconds} s`, unit: '%', value: idle.cpuPercent, target: { op: '<=', value: 0.2 }, baseline: base?.idle.cpuPercent },
       { figure: 'processes spawned while idle', unit: '', value: idle.spawned.length, target: { op: '<=', value: 0 }, baseline: base?.idle.spawned },
       { figure: 'latency p50', unit: 'ms', value: latency.p50, target: { op: '<=', value: 120 }, baseline: base?.latency.p50 },
