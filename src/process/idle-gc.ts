@@ -1,7 +1,7 @@
 /**
  * Gives memory back after a busy spell. A burst of changes grows V8's heap;
  * an idle daemon allocates almost nothing, so no collection runs and the RSS
- * stays at the burst's peak (measured: 65 MB an hour after a churn that peaked
+XX
  * there, against 50 MB before it). With `--expose-gc` (DAEMON_NODE_FLAGS) the
  * daemon runs one full collection once it is idle and the heap has grown by
  * `thresholdBytes` since the last one; without it, nothing happens.
