@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { DaemonProcess } from '../../src/cluster/daemon-process.js';
 import { LocalCluster } from '../../src/cluster/local-cluster.js';
 import { RsyncDaemons } from '../../test/helpers/rsync-daemon.js';
+import { waitFor } from '../../test/helpers/wait.js';
 
 const PER_DIR = 100;
 
@@ -15,14 +16,6 @@ export interface LargeBatchResult {
   arrivalMs: number;
   /** From the first move until csync2 on node A has nothing dirty left (`-M` exit 2). */
   cleanMs: number;
-}
-
-async function waitUntil(check: () => Promise<boolean>, what: string, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
 }
 
 async function countFiles(root: string): Promise<number> {
@@ -63,7 +56,7 @@ export async function largeBatchRun(options: LargeBatchOptions): Promise<LargeBa
       await mkdir(join(stage, `d${d}`), { recursive: true });
     }
     for (let index = 1; index < NODES; index++) {
-      await waitUntil(async () => (await readdir(join(cluster.node(index).dir, 'batch')).catch(() => [])).length === dirs, 'the directories on the peers', 60_000);
+      await waitFor(async () => (await readdir(join(cluster.node(index).dir, 'batch')).catch(() => [])).length === dirs, 'the directories on the peers', 60_000, 100);
     }
     const content = Buffer.alloc(BYTES, 'x');
     for (let i = 0; i < FILES; i++) await writeFile(join(stage, `d${i % dirs}`, `f${i}`), content);
@@ -73,13 +66,13 @@ export async function largeBatchRun(options: LargeBatchOptions): Promise<LargeBa
     const started = performance.now();
     for (let i = 0; i < FILES; i++) await rename(join(stage, `d${i % dirs}`, `f${i}`), join(a, `d${i % dirs}`, `f${i}`));
     for (let index = 1; index < NODES; index++) {
-      await waitUntil(async () => (await countFiles(join(cluster.node(index).dir, 'batch'))) === FILES, `${FILES} files on node ${index}`, 600_000);
+      await waitFor(async () => (await countFiles(join(cluster.node(index).dir, 'batch'))) === FILES, `${FILES} files on node ${index}`, 600_000, 100);
     }
     const arrivalMs = performance.now() - started;
     // Every batch of the burst (the first few paths go alone, the rest in one large
     // batch): the rsync and csync2 steps, summed from the daemon's own log once
     // csync2 has nothing dirty left on node A.
-    await waitUntil(async () => (await cluster.csync2(0, ['-M'])).exitCode === 2, 'nothing dirty on node A', 600_000);
+    await waitFor(async () => (await cluster.csync2(0, ['-M'])).exitCode === 2, 'nothing dirty on node A', 600_000, 100);
     const cleanMs = performance.now() - started;
     await daemon.waitForLine(/batch of \d{4,} paths done in \d+ ms/, 600_000);
     const lines = daemon.lines.slice(from);

@@ -75,7 +75,8 @@ export async function runAgentWorkloads(
       log(`${agent.name}: syncing (probe on B after ${firstSyncMs.toFixed(0)} ms); latency: ${latency.writes} writes ${latency.intervalMs} ms apart`);
       // Let the probe's echo (B's daemon checks what it received) settle, so the first write meets an idle cluster.
       await sleep(SETTLE_MS);
-      const lat = only === 'burst' ? await latencyWorkload(cluster, { ...latency, writes: 0, dirs: ['lat'], prefix: 'w' }) : await latencyWorkload(cluster, { ...latency, dirs: ['lat'], prefix: 'w' });
+      // Burst only: no latency writes (an empty latency result).
+      const lat = await latencyWorkload(cluster, { ...latency, writes: only === 'burst' ? 0 : latency.writes, dirs: ['lat'], prefix: 'w' });
       if (only !== 'burst') {
         log(`${agent.name}: latency p50 ${lat.p50.toFixed(0)} ms, p90 ${lat.p90.toFixed(0)} ms, max ${lat.max.toFixed(0)} ms, ${lat.misses} misses`);
         await sleep(SETTLE_MS);

@@ -15,13 +15,13 @@ import { ConfigError, InotifyCsyncError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import { createBatchReader, type BatchReader } from '../batch/batch-reader.js';
 import { ChildProcesses } from '../process/child-processes.js';
+import { IdleCollector } from '../process/idle-gc.js';
 import { QueueFile } from '../queue/queue-file.js';
 import { readBatch } from '../queue/read-batch.js';
 import { defaultArgumentBudget } from '../sync/argument-chunks.js';
 import { probeCsync2 } from '../sync/csync2-capabilities.js';
 import { Csync2Client } from '../sync/csync2-client.js';
 import { Csync2Server } from '../sync/csync2-server.js';
-import { IdleCollector } from '../process/idle-gc.js';
 import { IncomingRsync } from '../sync/incoming-rsync.js';
 import { peerUnreachable, RsyncSender } from '../sync/rsync-sender.js';
 import { SyncEngine } from '../sync/sync-engine.js';
@@ -391,7 +391,6 @@ export class Daemon extends EventEmitter<DaemonEvents> {
     this.currentState = next;
     this.emit('state', next);
   }
-
 
   /** What `status` shows, taken now. */
   snapshot(): DaemonStatus {

@@ -157,7 +157,8 @@ export class SyncLoop {
     if (queue.failing) {
       times.push(now + 1000);
     } else if (this.firstPendingAt !== undefined || queue.pendingCount > 0) {
-      const gathered = Math.max((this.firstPendingAt ?? now) + settings.gatherMs, (this.burstMark?.at ?? 0) + settings.gatherMs);
+      // A burst still pouring in is looked at again one window after the last look.
+      const gathered = Math.max(this.firstPendingAt ?? now, this.burstMark?.at ?? 0) + settings.gatherMs;
       times.push(this.underLoad ? Math.max(gathered, this.lastBatchStart + settings.checkIntervalMs) : gathered);
     }
     if (this.fullSyncReason !== undefined) times.push(this.fullSyncRetryAt);

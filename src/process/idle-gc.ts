@@ -3,9 +3,9 @@
  * an idle daemon allocates almost nothing, so no collection runs and the RSS
  * stays near the burst's peak (measured: 65 MB and a 15 MB heap a minute after
  * a churn, against 50 MB and 7 MB before it; one collection took the heap
- * back to 8 MB). With `--expose-gc` (DAEMON_NODE_FLAGS) the
- * daemon runs one full collection once it is idle and the heap has grown by
- * `thresholdBytes` since the last one; without it, nothing happens.
+ * back to 8 MB). With `--expose-gc` (DAEMON_NODE_FLAGS) the daemon runs one
+ * full collection once it is idle and the heap has grown by `thresholdBytes`
+ * since the last one; without it, nothing happens.
  */
 export class IdleCollector {
   private baseline: number;

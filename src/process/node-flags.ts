@@ -10,8 +10,9 @@
  * after a 5,000-file burst 80.0 MB -> 49.1 MB; the daemon's CPU time for that
  * burst 0.61 s -> 0.68 s. `--optimize-for-size` takes about 1 MB more off
  * (dist/: 53.1 -> 51.5 MB idle). `--expose-gc` lets the daemon give the
- * memory of a busy spell back once idle (IdleCollector). `--no-expose-wasm` keeps V8 from warning
- * that `--jitless` turns WebAssembly off (nothing here uses it).
+ * memory of a busy spell back once idle (IdleCollector). `--no-expose-wasm`
+ * keeps V8 from warning that `--jitless` turns WebAssembly off (nothing here
+ * uses it).
  */
 export const DAEMON_NODE_FLAGS: readonly string[] = ['--jitless', '--no-expose-wasm', '--max-semi-space-size=1', '--optimize-for-size', '--expose-gc'];
 

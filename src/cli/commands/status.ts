@@ -1,7 +1,7 @@
-import { processAlive } from '../../process/process-alive.js';
 import { cac } from 'cac';
 import { hostname } from 'node:os';
 import { UsageError } from '../../errors.js';
+import { processAlive } from '../../process/process-alive.js';
 import { formatStatus } from '../../status/format-status.js';
 import { countInotifyWatches } from '../../status/inotify-watches.js';
 import { readStatusFile, statusFilePath } from '../../status/status-file.js';
