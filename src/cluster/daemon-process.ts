@@ -1,7 +1,7 @@
 import { execa, type ResultPromise } from 'execa';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
-import { DAEMON_NODE_FLAGS } from '../process/node-flags.js';
+import { DAEMON_ENV, DAEMON_NODE_FLAGS } from '../process/node-flags.js';
 import type { LocalCluster } from './local-cluster.js';
 
 /**
@@ -20,7 +20,7 @@ export interface DaemonProcessOptions {
   env?: Record<string, string>;
   /** Node executable arguments' entry; default the built CLI. */
   entry?: string;
-  /** Options for node itself, before the entry. @default DAEMON_NODE_FLAGS, as the installed command uses */
+  /** Options for node itself, before the entry. @default DAEMON_NODE_FLAGS, as the installed command uses (with DAEMON_ENV) */
   nodeArgs?: readonly string[];
 }
 
@@ -59,7 +59,7 @@ export class DaemonProcess {
       ...(options.args ?? []),
     ];
     const subprocess = execa(process.execPath, args, {
-      env: { ...cluster.env, ...options.env },
+      env: { ...DAEMON_ENV, ...cluster.env, ...options.env },
       all: true,
       reject: false,
       stdin: 'ignore',

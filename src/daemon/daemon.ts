@@ -89,7 +89,7 @@ export class Daemon extends EventEmitter<DaemonEvents> {
   private engine: SyncEngine | undefined;
   private loopDone: Promise<void> | undefined;
   private filter: ((event: WatchEvent) => string | undefined) | undefined;
-  /** Gives the memory of a busy spell back once idle (needs node's --expose-gc). */
+  /** Gives the memory of a busy spell back once idle. */
   private readonly idleCollector = new IdleCollector();
   /** When a peer's rsync last wrote into the tree: local checks wait for its csync2 update. */
   private readonly incoming = new IncomingRsync({ roots: () => this.scope?.watchRoots ?? [] });
@@ -203,7 +203,7 @@ export class Daemon extends EventEmitter<DaemonEvents> {
       },
       onSynced: (info) => this.emit('synced', info),
       onIdle: () => {
-        if (this.idleCollector.idle()) log.debug(`idle: full garbage collection, JS heap now ${(process.memoryUsage().heapUsed / 1048576).toFixed(1)} MB`);
+        if (this.idleCollector.idle()) log.debug(`idle: full garbage collection, JS heap now ${(process.memoryUsage().heapTotal / 1048576).toFixed(1)} MB`);
       },
     });
 

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { DaemonProcess } from '../../src/cluster/daemon-process.js';
 import { LocalCluster } from '../../src/cluster/local-cluster.js';
-import { DAEMON_NODE_FLAGS, DAEMON_SHEBANG } from '../../src/process/node-flags.js';
+import { DAEMON_ENV, DAEMON_NODE_FLAGS, DAEMON_SHEBANG } from '../../src/process/node-flags.js';
 import { gone, holds, waitFor } from '../helpers/wait.js';
 
 const run = promisify(execFile);
@@ -89,7 +89,7 @@ describe('single-file bundle', () => {
     assert.match(outside.stderr, /this node 'node3' is not in the cluster nodes/);
   });
 
-  test('run by its shebang, the daemon is a node with the low-memory options', async () => {
+  test('run by its shebang, the daemon is a node with the low-memory options and environment', async () => {
     const cluster = await LocalCluster.create({ nodes: 2 });
     await cluster.startServer(1);
     const daemon = execa(bin, [...cluster.csync2Args(0), '--queue-file', join(cluster.root, 'queue', 'queue'), '--disable-rsync'], { env: cluster.env, all: true, reject: false });
@@ -100,6 +100,8 @@ describe('single-file bundle', () => {
       const argv = (await readFile(`/proc/${daemon.pid}/cmdline`, 'utf8')).split('\0');
       assert.match(argv[0] ?? '', /node$/, 'env replaced itself with node');
       assert.deepEqual(argv.slice(1, 1 + DAEMON_NODE_FLAGS.length), [...DAEMON_NODE_FLAGS]);
+      const environ = (await readFile(`/proc/${daemon.pid}/environ`, 'utf8')).split('\0');
+      for (const [name, value] of Object.entries(DAEMON_ENV)) assert.ok(environ.includes(`${name}=${value}`), `env set ${name}=${value}`);
       assert.doesNotMatch(output, /Warning: disabling flag/, 'V8 prints no warning about the flags');
     } finally {
       daemon.kill('SIGTERM');

@@ -8,3 +8,7 @@ test('the installed command starts node with the daemon options of node-flags.ts
   assert.equal(first, DAEMON_SHEBANG);
   assert.ok(DAEMON_NODE_FLAGS.includes('--jitless'));
 });
+
+test('the shebang fits the 127 bytes that kernels before 5.1 read of it', () => {
+  assert.ok(Buffer.byteLength(DAEMON_SHEBANG) <= 127, `${Buffer.byteLength(DAEMON_SHEBANG)} bytes: ${DAEMON_SHEBANG}`);
+});

@@ -1,0 +1,61 @@
+import assert from 'node:assert/strict';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { DaemonProcess } from '../../src/cluster/daemon-process.js';
+import { LocalCluster } from '../../src/cluster/local-cluster.js';
+import { holds, waitFor } from '../helpers/wait.js';
+
+// The daemon gives a burst's memory back once it is idle again: its RSS
+// returns to where it was at rest (issue 7: memory does not grow over a churn).
+// DaemonProcess starts it with the shebang's node options and environment.
+let cluster: LocalCluster;
+let daemon: DaemonProcess;
+
+before(async () => {
+  cluster = await LocalCluster.create({ nodes: 2 });
+  await cluster.startServer(1);
+  daemon = DaemonProcess.start(cluster, 0, { args: ['--debug'] });
+  await daemon.ready();
+});
+
+after(async () => {
+  await daemon?.stop();
+  await cluster?.destroy();
+});
+
+async function rssKb(pid: number): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  return Number(/^VmRSS:\s+(\d+) kB/m.exec(status)?.[1]);
+}
+
+const COLLECTED = /idle: full garbage collection, JS heap now ([\d.]+) MB/;
+
+function collections(): string[] {
+  return daemon.lines.filter((line) => COLLECTED.test(line));
+}
+
+test('after a burst of 3,000 files, once idle, the RSS is back near its value at rest', async (t) => {
+  const pid = daemon.pid as number;
+  const [a, b] = [cluster.node(0).dir, cluster.node(1).dir];
+  // At rest: the idle check runs 2 to 7 s after the last batch (the start-up sync) and
+  // collects the start-up's own allocations if they were worth it.
+  const readyAt = Date.now();
+  await waitFor(() => Date.now() - readyAt > 8000, 'the daemon at rest', 10_000, 100);
+  const restKb = await rssKb(pid);
+  const before = collections().length;
+
+  for (let d = 0; d < 30; d++) {
+    const dir = join(a, `burst-${d}`);
+    await mkdir(dir);
+    await Promise.all(Array.from({ length: 100 }, (_, f) => writeFile(join(dir, `f${f}.txt`), `file ${f} of ${d}\n`.repeat(40))));
+  }
+  await waitFor(() => holds(join(b, 'burst-29', 'f99.txt'), 'file 99 of 29\n'.repeat(40)), 'the burst on B', 60_000, 50);
+  const busyKb = await rssKb(pid);
+  await waitFor(() => collections().length > before, `a collection once idle after the burst:\n${daemon.log.slice(-2000)}`, 20_000, 50);
+  const afterKb = await rssKb(pid);
+  const mb = (kb: number): string => (kb / 1024).toFixed(1);
+  const summary = `RSS at rest ${mb(restKb)} MB, after the burst ${mb(busyKb)} MB, once idle ${mb(afterKb)} MB`;
+  t.diagnostic(summary);
+  assert.ok(afterKb <= restKb + 2048, `${summary}: more than 2 MB above rest`);
+});
