@@ -30,9 +30,9 @@ export function exposeGc(): (() => void) | undefined {
  *
  * It runs `passes` full collections: the first frees the objects, the second
  * (the young generation then empty) lets V8 shrink the young generation and
- * release the freed pages. Measured after a minute of churn: heapTotal 12.0 MB,
- * V8's resident pages 10.9 MB; one collection -> 8.6 MB, two -> 7.7 MB (below
- * the 8.2 MB at start-up), a third changed nothing; two took 16-20 ms.
+ * release the freed pages. Measured after a minute of churn: V8's resident
+ * heap pages 10.9-11.1 MB; one collection -> 8.6 MB, two -> 7.7 MB (8.2 MB at
+ * start-up), more changed nothing; two took 16-20 ms.
  */
 export class IdleCollector {
   private baseline: number;

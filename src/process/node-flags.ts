@@ -9,9 +9,8 @@
  * on a two-node cluster (node 20, bundle): idle RSS 55.3 MB -> 49.5 MB, and
  * after a 5,000-file burst 80.0 MB -> 49.1 MB; the daemon's CPU time for that
  * burst 0.61 s -> 0.68 s. `--optimize-for-size` takes about 1 MB more off
- * (dist/: 53.1 -> 51.5 MB idle). `--no-expose-wasm`
- * keeps V8 from warning that `--jitless` turns WebAssembly off (nothing here
- * uses it).
+ * (dist/: 53.1 -> 51.5 MB idle). `--no-expose-wasm` keeps V8 from warning
+ * that `--jitless` turns WebAssembly off (nothing here uses it).
  */
 export const DAEMON_NODE_FLAGS: readonly string[] = ['--jitless', '--no-expose-wasm', '--max-semi-space-size=1', '--optimize-for-size'];
 
@@ -19,9 +18,9 @@ export const DAEMON_NODE_FLAGS: readonly string[] = ['--jitless', '--no-expose-w
  * Environment for the daemon's node, set by the same shebang. glibc keeps
  * freed memory at the top of its heap up to a trim threshold that grows to
  * twice the largest mmapped block ever freed (up to 64 MB); a fixed 128 KiB
- * threshold hands it back. Measured after a minute of churn: the malloc heap grew 3.8 -> 4.7 MB
- * without it and stayed at 3.8 MB with it. Children inherit it; it changes
- * nothing but when their freed memory goes back too.
+ * threshold hands it back. Measured after a minute of churn: the malloc heap
+ * grew 3.8 -> 4.7 MB without it and stayed at 3.8 MB with it. Children
+ * inherit it; for them too it changes nothing but when freed memory goes back.
  */
 export const DAEMON_ENV: Readonly<Record<string, string>> = { MALLOC_TRIM_THRESHOLD_: '131072' };
 
