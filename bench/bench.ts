@@ -56,7 +56,7 @@ async function main(): Promise<void> {
   try {
     log(`queue: ${queueRecords} records through writer, reader and deduplication; per-cycle cost at 10 and ${queueRecords} records`);
     const queue = queueBench({ records: queueRecords, distinct: Math.ceil(queueRecords / 4), runs: 5, bigFile: queueRecords, smallFile: 10, newPerCycle: 10, cycles: 2000, tailCycles: 30 });
-    log(`queue: writer ${Math.round(queue.writerPerSec)}/s, reader ${Math.round(queue.readerPerSec)}/s, dedup ${Math.round(queue.dedupPerSec)}/s; cycle ${queue.cycleSmallUs.p50.toFixed(1)} µs vs ${queue.cycleBigUs.p50.toFixed(1)} µs`);
+    log(`queue: writer ${Math.round(queue.writerPerSec)}/s, reader ${Math.round(queue.readerPerSec)}/s, dedup ${Math.round(queue.dedupPerSec)}/s; cycle ${queue.cycleSmallUs.p50.toFixed(1)} µs vs ${queue.cycleBigUs.p50.toFixed(1)} µs, heap kept ${queue.cycleSmallUs.retainedKb.toFixed(0)} vs ${queue.cycleBigUs.retainedKb.toFixed(0)} kB`);
 
     const ours = await runAgentWorkloads(cleanup, (cluster) => new DaemonAgent(cluster, { args: args['daemon-arg'] }), latency, burst, log);
     const daemonReadyMs = (ours.extra as DaemonAgent).readyMs;
@@ -124,6 +124,15 @@ async function main(): Promise<void> {
         target: { op: '<=', value: 1.5 },
         baseline: queue.tailBigUs / queue.tailSmallUs,
         baselineLabel: 'tail -n +N',
+      },
+      // Memory does not grow with the queue file: what the reader keeps is the same at both sizes.
+      {
+        figure: `JS heap kept by ${queue.options.cycles} cycles at ${queueRecords} rec`,
+        unit: 'kB',
+        value: queue.cycleBigUs.retainedKb,
+        target: { op: '<=', value: Math.max(0, queue.cycleSmallUs.retainedKb) + 64 },
+        baseline: queue.cycleSmallUs.retainedKb,
+        baselineLabel: 'at 10 rec',
       },
     ];
     const verdicts = rows.map(verdict);

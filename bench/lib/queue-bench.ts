@@ -3,6 +3,7 @@ import { appendFileSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileS
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { collapseToAncestors } from '../../src/batch/plan-batch.js';
+import { exposeGc } from '../../src/process/idle-gc.js';
 import { silentLogger } from '../../src/log/logger.js';
 import { QueueFile } from '../../src/queue/queue-file.js';
 import { readBatch } from '../../src/queue/read-batch.js';
@@ -33,15 +34,22 @@ export interface QueueBenchResult {
   readerPerSec: number;
   dedupPerSec: number;
   collapsePerSec: number;
-  /** Per-cycle read of `newPerCycle` new records: median and p99, microseconds. */
-  cycleSmallUs: { p50: number; p99: number };
-  cycleBigUs: { p50: number; p99: number };
+  /** Per-cycle read of `newPerCycle` new records: median and p99, microseconds; JS heap kept after all cycles, kB. */
+  cycleSmallUs: CycleCost;
+  cycleBigUs: CycleCost;
   /** The bash script's `tail -n +N` on the same sizes (newline records), microseconds. */
   tailSmallUs: number;
   tailBigUs: number;
   /** Bytes of the big queue file. */
   bigFileBytes: number;
   options: QueueBenchOptions;
+}
+
+export interface CycleCost {
+  p50: number;
+  p99: number;
+  /** JS heap in use after the cycles minus before them, each after a full collection, kB. */
+  retainedKb: number;
 }
 
 /** A path like those of a web tree with 1,700 directories. */
@@ -98,20 +106,25 @@ export function queueBench(options: QueueBenchOptions): QueueBenchResult {
     }
     queue.close();
 
-    const cycle = (base: number): { p50: number; p99: number } => {
+    const gc = exposeGc() ?? ((): void => {});
+    const cycle = (base: number): CycleCost => {
       const cycleFile = join(dir, `cycle-${base}`);
       writeFileSync(cycleFile, Array.from({ length: base }, (_, i) => encodeRecord(pathOf(i, base))).join(''));
       let offset = statSync(cycleFile).size;
-      const us: number[] = [];
+      const us: number[] = new Array<number>(options.cycles);
+      gc();
+      const heapBefore = process.memoryUsage().heapUsed;
       for (let c = 0; c < options.cycles; c++) {
         appendFileSync(cycleFile, Array.from({ length: options.newPerCycle }, (_, i) => encodeRecord(pathOf(base + c * options.newPerCycle + i, Number.MAX_SAFE_INTEGER))).join(''));
         const started = performance.now();
         const batch = readBatch(cycleFile, offset, 15_000);
-        us.push((performance.now() - started) * 1000);
+        us[c] = (performance.now() - started) * 1000;
         if (batch.records !== options.newPerCycle) throw new Error(`cycle read ${batch.records} records, expected ${options.newPerCycle}`);
         offset = batch.nextOffset;
       }
-      return { p50: median(us), p99: percentile(us, 99) };
+      gc();
+      const retainedKb = (process.memoryUsage().heapUsed - heapBefore) / 1024;
+      return { p50: median(us), p99: percentile(us, 99), retainedKb };
     };
     const tail = (base: number): number => {
       const tailFile = join(dir, `tail-${base}`);

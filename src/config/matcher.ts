@@ -105,16 +105,22 @@ function encodings(compiled: Compiled, path: string): Array<{ name: string; pref
   return out;
 }
 
+/** Directories whose csync2 decision a matcher keeps (about 150 bytes each). */
+const DIRECTORY_CACHE_LIMIT = 4096;
+
 /** Builds the predicate: would csync2 sync this absolute path? (see MatcherOptions.mode). */
 export function createPathMatcher(scope: SyncScope, options: MatcherOptions = {}): (path: string) => boolean {
   const compiled = compile(scope);
-  const cache = new Map<string, MatchLevel>();
-  const cachedLevel = (name: string): MatchLevel => {
-    let found = cache.get(name);
+  // Directories repeat from one event to the next (every file below one is checked
+  // against it), file names mostly do not: only directories are cached, and at most
+  // DIRECTORY_CACHE_LIMIT of them, so a churn of new names does not grow the heap.
+  const directories = new Map<string, MatchLevel>();
+  const directoryLevel = (name: string): MatchLevel => {
+    let found = directories.get(name);
     if (found === undefined) {
-      if (cache.size > 50_000) cache.clear();
+      if (directories.size >= DIRECTORY_CACHE_LIMIT) directories.clear();
       found = level(compiled, name);
-      cache.set(name, found);
+      directories.set(name, found);
     }
     return found;
   };
@@ -126,7 +132,7 @@ export function createPathMatcher(scope: SyncScope, options: MatcherOptions = {}
     for (let cut = name.lastIndexOf('/'); cut > top.length - 1 && cut > 0; cut = name.lastIndexOf('/', cut - 1)) {
       const dir = name.slice(0, cut);
       if (dir.length <= top.length) break;
-      if (cachedLevel(dir) >= 1) continue;
+      if (directoryLevel(dir) >= 1) continue;
       if (realWalk && leadsToPrefix(dir)) continue;
       return false;
     }
@@ -136,12 +142,12 @@ export function createPathMatcher(scope: SyncScope, options: MatcherOptions = {}
   const direct = options.mode === 'direct';
   return (input: string): boolean => {
     const path = toByteString(input);
-    if (cachedLevel(path) === 2 && (direct || reachable(path, '', true))) return true;
+    if (level(compiled, path) === 2 && (direct || reachable(path, '', true))) return true;
     for (const { name, prefix } of encodings(compiled, path)) {
-      if (cachedLevel(name) !== 2) continue;
+      if (level(compiled, name) !== 2) continue;
       if (direct || name === prefix) return true;
       // The walk enters %prefix% itself only if it is matched or walked into.
-      if (cachedLevel(prefix) >= 1 && reachable(name, prefix, false)) return true;
+      if (directoryLevel(prefix) >= 1 && reachable(name, prefix, false)) return true;
     }
     return false;
   };

@@ -19,10 +19,20 @@ export const DAEMON_NODE_FLAGS: readonly string[] = ['--jitless', '--no-expose-w
  * freed memory at the top of its heap up to a trim threshold that grows to
  * twice the largest mmapped block ever freed (up to 64 MB); a fixed 128 KiB
  * threshold hands it back. Measured after a minute of churn: the malloc heap
- * grew 3.8 -> 4.7 MB without it and stayed at 3.8 MB with it. Children
- * inherit it; for them too it changes nothing but when freed memory goes back.
+ * grew 3.8 -> 4.7 MB without it and stayed at 3.8 MB with it. It is meant
+ * for the daemon's node only: withoutDaemonEnv() keeps it from csync2,
+ * inotifywait and rsync, which run as they would without the daemon.
  */
 export const DAEMON_ENV: Readonly<Record<string, string>> = { MALLOC_TRIM_THRESHOLD_: '131072' };
+
+/**
+ * Removes DAEMON_ENV's variables from `env` (the daemon's process.env, which
+ * its children inherit) where they hold the shebang's value; glibc read them
+ * when node started. A value an admin set on purpose stays.
+ */
+export function withoutDaemonEnv(env: NodeJS.ProcessEnv = process.env): void {
+  for (const [name, value] of Object.entries(DAEMON_ENV)) if (env[name] === value) delete env[name];
+}
 
 /**
  * The shebang line that starts node with DAEMON_ENV and DAEMON_NODE_FLAGS (GNU

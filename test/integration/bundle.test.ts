@@ -11,6 +11,7 @@ import { promisify } from 'node:util';
 import { DaemonProcess } from '../../src/cluster/daemon-process.js';
 import { LocalCluster } from '../../src/cluster/local-cluster.js';
 import { DAEMON_ENV, DAEMON_NODE_FLAGS, DAEMON_SHEBANG } from '../../src/process/node-flags.js';
+import { childRunning } from '../helpers/processes.js';
 import { gone, holds, waitFor } from '../helpers/wait.js';
 
 const run = promisify(execFile);
@@ -102,6 +103,10 @@ describe('single-file bundle', () => {
       assert.deepEqual(argv.slice(1, 1 + DAEMON_NODE_FLAGS.length), [...DAEMON_NODE_FLAGS]);
       const environ = (await readFile(`/proc/${daemon.pid}/environ`, 'utf8')).split('\0');
       for (const [name, value] of Object.entries(DAEMON_ENV)) assert.ok(environ.includes(`${name}=${value}`), `env set ${name}=${value}`);
+      // ... for node only: inotifywait runs with glibc's defaults.
+      const inotifywait = await waitFor(() => childRunning(daemon.pid as number, 'inotifywait'), 'the inotifywait child', 5000);
+      const childEnviron = (await readFile(`/proc/${inotifywait}/environ`, 'utf8')).split('\0');
+      for (const name of Object.keys(DAEMON_ENV)) assert.ok(!childEnviron.some((entry) => entry.startsWith(`${name}=`)), `inotifywait has no ${name}`);
       assert.doesNotMatch(output, /Warning: disabling flag/, 'V8 prints no warning about the flags');
     } finally {
       daemon.kill('SIGTERM');

@@ -12,6 +12,7 @@ import {
   selectScope,
   TEMPDIR_WARNING,
 } from '../../../src/config/index.js';
+import { exposeGc } from '../../../src/process/idle-gc.js';
 import { fixture } from './helpers.js';
 
 const scopeOf = (text: string, host = 'a') => selectScope(parseCsync2Config(text, '/etc/csync2.cfg'), { host });
@@ -47,6 +48,23 @@ test('pathname patterns match the path or a leading directory; basename patterns
   assert.equal(synced('/home/nginx/domains/.git/config'), true);
   // ...but its recursive walk never enters the excluded .git, so a full sync never does.
   assert.equal(createPathMatcher(scope)('/home/nginx/domains/.git/config'), false);
+});
+
+// The daemon asks the matcher about every event: a churn of new names must not be kept.
+test('a matcher keeps nothing per file name: 70,000 new names in 1,700 directories leave the heap as it was', () => {
+  const gc = exposeGc();
+  assert.ok(gc, 'a full collection is available');
+  const synced = createPathMatcher(scopeOf('group g { host a; key /k; include /srv/www; exclude *~; exclude /srv/www/*/cache; }'));
+  const name = (i: number): string => `/srv/www/site${i % 17}/d${String(i % 1700).padStart(4, '0')}/file-${i}.html`;
+  assert.equal(synced(name(0)), true);
+  gc();
+  const before = process.memoryUsage().heapUsed;
+  for (let i = 1; i < 70_000; i++) assert.equal(synced(name(i)), true);
+  assert.equal(synced('/srv/www/site1/cache/x.html'), false);
+  gc();
+  const grownKb = (process.memoryUsage().heapUsed - before) / 1024;
+  assert.ok(grownKb < 1024, `the heap grew by ${grownKb.toFixed(0)} kB`);
+  assert.equal(synced(name(1)), true, 'the matcher (and whatever it keeps) is still in use');
 });
 
 test('a parent of an include is walked through, not synced', () => {
