@@ -90,6 +90,9 @@ function memorySummary(memory: ProcessMemory, pid: number): Record<string, unkno
   return { ...memory, selfHwmKb: statusKb(pid, 'VmHWM') };
 }
 
+/** A daemon is at rest this long after its last batch: its first idle check (2 to 7 s) has run. */
+const AT_REST_MS = 8000;
+
 /** Random creates, writes, renames and deletes on A for `seconds` (lsyncd's churn test in spirit), then a wait for quiet. */
 async function churn(cluster: LocalCluster, dirs: number, seconds: number): Promise<number> {
   const a = cluster.node(0).dir;
@@ -173,7 +176,8 @@ async function main(): Promise<void> {
     const single = DaemonProcess.start(cluster, 0, { entry: BUNDLE_ENTRY });
     const stopSingle = cleanup.add(() => single.stop());
     await single.ready(300_000);
-    await sleep(5000);
+    // At rest: past the first idle check (2 to 7 s after the last batch), as for dist/ below.
+    await sleep(AT_REST_MS);
     const memorySingle = memoryOf(single.pid as number);
     await stopSingle();
     log(`single file: RSS ${(memorySingle.selfKb / 1024).toFixed(1)} MB, children ${(memorySingle.childrenKb / 1024).toFixed(1)} MB`);
@@ -192,7 +196,7 @@ async function main(): Promise<void> {
     const stopAgent = cleanup.add(() => agent.stop());
     await agent.start();
     await waitUntilSyncing(cluster, 'probe-daemon.txt', 60_000);
-    await sleep(5000);
+    await sleep(AT_REST_MS);
     const pid = agent.pid as number;
     const memoryIdle = memoryOf(pid);
     log(`daemon A (PID ${pid}) RSS ${(memoryIdle.selfKb / 1024).toFixed(1)} MB, children ${(memoryIdle.childrenKb / 1024).toFixed(1)} MB (${memoryIdle.children.map((c) => `${c.comm} ${(c.rssKb / 1024).toFixed(1)}`).join(', ')}); idle for ${idleSeconds} s`);
