@@ -58,10 +58,54 @@ function pathOf(i: number, distinct: number): string {
   return `/srv/www/site-${n % 17}/dir-${String(n % 1700).padStart(4, '0')}/file-${String(n).padStart(6, '0')}.html`;
 }
 
+/**
+ * A queue file of `count` records. Its own function: the records' strings are
+ * garbage once it returns, not kept in the caller's frame during a measurement.
+ */
+function writeRecords(file: string, count: number): void {
+  writeFileSync(file, Array.from({ length: count }, (_, i) => encodeRecord(pathOf(i, count))).join(''));
+}
+
 function timeIt(work: () => void): number {
   const started = performance.now();
   work();
   return performance.now() - started;
+}
+
+/** Writer, reader and deduplication throughput: milliseconds of each run. */
+function throughputRuns(dir: string, options: QueueBenchOptions): Record<'writerMs' | 'readerMs' | 'dedupMs' | 'collapseMs', number[]> {
+  const paths = Array.from({ length: options.records }, (_, i) => pathOf(i, options.distinct));
+  const file = join(dir, 'queue');
+  const queue = new QueueFile(file, silentLogger(), { onAppend: () => {}, onNeedFullSync: () => {} });
+  queue.open();
+  const writerMs: number[] = [];
+  const readerMs: number[] = [];
+  const dedupMs: number[] = [];
+  const collapseMs: number[] = [];
+  for (let run = 0; run < options.runs; run++) {
+    queue.truncate();
+    // One flush per 1,000 appends: the daemon flushes once per event-loop turn.
+    writerMs.push(
+      timeIt(() => {
+        for (let i = 0; i < paths.length; i++) {
+          queue.append(paths[i] as string);
+          if (i % 1000 === 999) queue.flush();
+        }
+        queue.flush();
+      }),
+    );
+    let batch: ReturnType<typeof readBatch> | undefined;
+    readerMs.push(timeIt(() => (batch = readBatch(file, 0, Number.MAX_SAFE_INTEGER))));
+    if (batch?.records !== paths.length || batch.paths.length !== Math.min(options.distinct, paths.length)) {
+      throw new Error(`queue bench: read ${batch?.records} records / ${batch?.paths.length} distinct, expected ${paths.length} / ${options.distinct}`);
+    }
+    const records = splitRecords(readFileSync(file)).records;
+    let distinct: string[] = [];
+    dedupMs.push(timeIt(() => (distinct = [...new Set(records)])));
+    collapseMs.push(timeIt(() => collapseToAncestors(distinct)));
+  }
+  queue.close();
+  return { writerMs, readerMs, dedupMs, collapseMs };
 }
 
 /**
@@ -74,46 +118,22 @@ function timeIt(work: () => void): number {
 export function queueBench(options: QueueBenchOptions): QueueBenchResult {
   const dir = mkdtempSync(join(tmpdir(), 'inotify-csync-bench-queue-'));
   try {
-    const paths = Array.from({ length: options.records }, (_, i) => pathOf(i, options.distinct));
-    const file = join(dir, 'queue');
-    const queue = new QueueFile(file, silentLogger(), { onAppend: () => {}, onNeedFullSync: () => {} });
-    queue.open();
-    const writerMs: number[] = [];
-    const readerMs: number[] = [];
-    const dedupMs: number[] = [];
-    const collapseMs: number[] = [];
-    for (let run = 0; run < options.runs; run++) {
-      queue.truncate();
-      // One flush per 1,000 appends: the daemon flushes once per event-loop turn.
-      writerMs.push(
-        timeIt(() => {
-          for (let i = 0; i < paths.length; i++) {
-            queue.append(paths[i] as string);
-            if (i % 1000 === 999) queue.flush();
-          }
-          queue.flush();
-        }),
-      );
-      let batch: ReturnType<typeof readBatch> | undefined;
-      readerMs.push(timeIt(() => (batch = readBatch(file, 0, Number.MAX_SAFE_INTEGER))));
-      if (batch?.records !== paths.length || batch.paths.length !== Math.min(options.distinct, paths.length)) {
-        throw new Error(`queue bench: read ${batch?.records} records / ${batch?.paths.length} distinct, expected ${paths.length} / ${options.distinct}`);
-      }
-      const records = splitRecords(readFileSync(file)).records;
-      let distinct: string[] = [];
-      dedupMs.push(timeIt(() => (distinct = [...new Set(records)])));
-      collapseMs.push(timeIt(() => collapseToAncestors(distinct)));
-    }
-    queue.close();
+    // In a function of their own: the runs' records are garbage before the cycles' heap is measured.
+    const { writerMs, readerMs, dedupMs, collapseMs } = throughputRuns(dir, options);
 
     const gc = exposeGc() ?? ((): void => {});
+    /** JS heap in use after full collections (two: the second finds what the first only unlinked). */
+    const settledHeap = (): number => {
+      gc();
+      gc();
+      return process.memoryUsage().heapUsed;
+    };
     const cycle = (base: number): CycleCost => {
       const cycleFile = join(dir, `cycle-${base}`);
-      writeFileSync(cycleFile, Array.from({ length: base }, (_, i) => encodeRecord(pathOf(i, base))).join(''));
+      writeRecords(cycleFile, base);
       let offset = statSync(cycleFile).size;
       const us: number[] = new Array<number>(options.cycles);
-      gc();
-      const heapBefore = process.memoryUsage().heapUsed;
+      const heapBefore = settledHeap();
       for (let c = 0; c < options.cycles; c++) {
         appendFileSync(cycleFile, Array.from({ length: options.newPerCycle }, (_, i) => encodeRecord(pathOf(base + c * options.newPerCycle + i, Number.MAX_SAFE_INTEGER))).join(''));
         const started = performance.now();
@@ -122,8 +142,7 @@ export function queueBench(options: QueueBenchOptions): QueueBenchResult {
         if (batch.records !== options.newPerCycle) throw new Error(`cycle read ${batch.records} records, expected ${options.newPerCycle}`);
         offset = batch.nextOffset;
       }
-      gc();
-      const retainedKb = (process.memoryUsage().heapUsed - heapBefore) / 1024;
+      const retainedKb = (settledHeap() - heapBefore) / 1024;
       return { p50: median(us), p99: percentile(us, 99), retainedKb };
     };
     const tail = (base: number): number => {
@@ -139,6 +158,9 @@ export function queueBench(options: QueueBenchOptions): QueueBenchResult {
       }
       return median(us);
     };
+    // V8 drops the bytecode of functions unused for a few collections (the throughput
+    // runs'): let that happen before the first measurement, not during it.
+    for (let i = 0; i < 4; i++) settledHeap();
     const cycleSmallUs = cycle(options.smallFile);
     const cycleBigUs = cycle(options.bigFile);
     const bigFileBytes = statSync(join(dir, `cycle-${options.bigFile}`)).size;
