@@ -25,7 +25,7 @@ import { Csync2Server } from '../sync/csync2-server.js';
 import { IncomingRsync } from '../sync/incoming-rsync.js';
 import { peerUnreachable, RsyncSender } from '../sync/rsync-sender.js';
 import { SyncEngine } from '../sync/sync-engine.js';
-import { createEventFilter, WRITE_FOLLOWS } from '../watch/event-filter.js';
+import { createEventFilter } from '../watch/event-filter.js';
 import { excludeRegexMatcher } from '../watch/exclude-test.js';
 import { WatchLimitError } from '../watch/inotify-watcher.js';
 import { countWatchedDirectories, readMaxUserWatches, watchLimitMessage } from '../watch/watch-limit.js';
@@ -88,7 +88,7 @@ export class Daemon extends EventEmitter<DaemonEvents> {
   private loop: SyncLoop | undefined;
   private engine: SyncEngine | undefined;
   private loopDone: Promise<void> | undefined;
-  private filter: ReturnType<typeof createEventFilter> | undefined;
+  private filter: ((event: WatchEvent) => string | undefined) | undefined;
   /** Gives the memory of a busy spell back once idle. */
   private readonly idleCollector = new IdleCollector();
   /** When a peer's rsync last wrote into the tree: local checks wait for its csync2 update. */
@@ -317,13 +317,8 @@ export class Daemon extends EventEmitter<DaemonEvents> {
       return;
     }
     if (isCsync2TempFile(event.path)) this.incoming.notice();
-    const decision = this.filter?.(event);
-    if (decision === WRITE_FOLLOWS) {
-      this.loop?.noteWriteOpened();
-    } else if (decision !== undefined) {
-      this.queue.append(decision);
-      if (event.events.includes('CLOSE_WRITE')) this.loop?.noteWriteClosed();
-    }
+    const path = this.filter?.(event);
+    if (path !== undefined) this.queue.append(path);
     if (event.isDir && (event.events.includes('MOVED_FROM') || event.events.includes('MOVED_TO'))) {
       // inotifywait -r keeps a path per watch and renames them on its own; after quick nested
       // renames (measured in the churn test) it can report events under a stale path, so a

@@ -9,7 +9,7 @@ import { backoffDelay, DEFAULT_BACKOFF } from '../sync/peer-health.js';
 const IDLE_CHECK_MS = 5000;
 /** No batch for this long means idle (the memory of a busy spell may be given back). */
 const IDLE_AFTER_MS = 2000;
-/** Records (and announced writes) since the first pending record that make a burst worth gathering further. */
+/** Records per gathering window (20 ms) that mean a burst is still pouring in: 800 a second. */
 const BURST_RECORDS = 16;
 
 export interface SyncLoopSettings {
@@ -73,13 +73,9 @@ export class SyncLoop {
   private retryPathFailures = 0;
   private retryPathsAt = 0;
   private wakeUp: (() => void) | undefined;
-  /** Activity (see activity()) when the current gathering window was last looked at. */
-  private burstMark: { at: number; activity: number; quietWindows: number } | undefined;
-  private activityAtFirstPending = 0;
-  /** Files created since the loop started (each announces a close_write and its record). */
-  private writesAnnounced = 0;
-  /** Files created since the last batch started and not closed yet (a guess: never below 0). */
-  private openWrites = 0;
+  /** Records appended when the current gathering window was last looked at. */
+  private burstMark: { at: number; appended: number; quietWindows: number } | undefined;
+  private appendedAtFirstPending = 0;
 
   constructor(private readonly options: SyncLoopOptions) {}
 
@@ -87,52 +83,29 @@ export class SyncLoop {
   notifyAppend(): void {
     if (this.firstPendingAt === undefined) {
       this.firstPendingAt = Date.now();
-      this.activityAtFirstPending = this.activity() - 1;
+      this.appendedAtFirstPending = this.options.queue.appended - 1;
     }
     this.wakeUp?.();
   }
 
   /**
-   * A synced regular file was created: no record yet (its close_write brings
-   * one), but a burst is still coming in. An unpacker that opens many files
-   * before closing the first goes quiet in the queue for as long as that takes.
-   */
-  noteWriteOpened(): void {
-    this.writesAnnounced++;
-    this.openWrites++;
-  }
-
-  /** A file was closed after writing (its record is queued). */
-  noteWriteClosed(): void {
-    if (this.openWrites > 0) this.openWrites--;
-  }
-
-  /** Records appended and writes announced so far: what tells a burst is still coming in. */
-  private activity(): number {
-    return this.options.queue.appended + this.writesAnnounced;
-  }
-
-  /**
    * A burst still pouring in is gathered further, window by window, while
-   * records keep coming, files are created or created files are still open
-   * (two windows without any of it end it), at most check_interval
+   * records keep coming (none for two windows ends it), at most check_interval
    * after its first record. A burst is at least BURST_RECORDS records: one
    * batch for it, which can reach rsync_threshold, instead of a small first
    * batch whose `csync2 -cr DIR` of new directories carries most of the files
    * through csync2 anyway. A single change (a few records) never waits.
    */
   private stillPouringIn(now: number): boolean {
-    const { settings } = this.options;
+    const { queue, settings } = this.options;
     const first = this.firstPendingAt;
     const mark = this.burstMark;
     this.burstMark = undefined;
     if (first === undefined || now - first >= settings.checkIntervalMs) return false;
-    const activity = this.activity();
-    if (activity - this.activityAtFirstPending < BURST_RECORDS) return false;
-    const quiet = activity === (mark?.activity ?? this.activityAtFirstPending) && this.openWrites === 0;
-    const quietWindows = quiet ? (mark?.quietWindows ?? 0) + 1 : 0;
+    if (queue.appended - this.appendedAtFirstPending < BURST_RECORDS) return false;
+    const quietWindows = queue.appended > (mark?.appended ?? this.appendedAtFirstPending) ? 0 : (mark?.quietWindows ?? 0) + 1;
     if (quietWindows >= 2) return false;
-    this.burstMark = { at: now, activity, quietWindows };
+    this.burstMark = { at: now, appended: queue.appended, quietWindows };
     return true;
   }
 
@@ -251,7 +224,6 @@ export class SyncLoop {
     if (queue.size() > this.offset) {
       if (this.stillPouringIn(now)) return;
       this.firstPendingAt = undefined;
-      this.openWrites = 0;
       this.lastBatchStart = now;
       const batch = await reader.read(queue.path, this.offset, settings.numBatchedChangesThreshold);
       this.offset = batch.nextOffset;

@@ -40,21 +40,12 @@ function isTransferEcho(event: WatchEvent, isTempFile: (path: string) => boolean
   }
 }
 
-/**
- * What an event means for the queue: a path to queue, WRITE_FOLLOWS (a synced
- * regular file was created: its close_write, and so its record, is still to
- * come), or undefined (nothing).
- */
-export const WRITE_FOLLOWS = Symbol('write follows');
-
 /** Decides which path, if any, an inotify event puts into the queue. */
-export function createEventFilter(options: EventFilterOptions): (event: WatchEvent) => string | typeof WRITE_FOLLOWS | undefined {
+export function createEventFilter(options: EventFilterOptions): (event: WatchEvent) => string | undefined {
   return (event) => {
     if (event.overflow || event.path === '') return undefined;
     if (event.events.includes('IGNORED')) return undefined;
-    if (event.events.includes('CREATE') && !event.isDir && !createNeedsQueueing(event)) {
-      return options.isIncluded(event.path) && !options.isTempFile(event.path) ? WRITE_FOLLOWS : undefined;
-    }
+    if (event.events.includes('CREATE') && !event.isDir && !createNeedsQueueing(event)) return undefined;
     if (!options.isIncluded(event.path)) return undefined;
     if (event.validUtf8 && isTransferEcho(event, options.isTempFile)) return undefined;
     return event.path;

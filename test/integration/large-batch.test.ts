@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdir, open, readdir, rename, rm, rmdir, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, rmdir, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { DaemonProcess } from '../../src/cluster/daemon-process.js';
@@ -132,39 +132,6 @@ describe('a burst still coming in is one batch', () => {
     await cluster?.destroy();
   });
 
-  /** The first line logged after line `from` that matches, with the batch lines since in the error. */
-  function lineAfter(from: number, pattern: RegExp): Promise<string> {
-    const found = (): string | undefined => daemon.lines.slice(from).find((line) => pattern.test(line));
-    return waitFor(found, `a line ${pattern}`, 30_000, 50).catch((error: Error) => {
-      throw new Error(`${error.message}; the daemon logged:\n${daemon.lines.slice(from).filter((l) => /QUEUE|BATCH/.test(l)).join('\n')}`);
-    }) as Promise<string>;
-  }
-
-  // First, while the daemon is idle (after a batch, changes keep check_interval's spacing).
-  // As an unpacker with many files open at once writes them: every file is created
-  // (and dropped from the queue: its close_write follows) before the first is closed,
-  // so no record comes between the directories' own and the first close.
-  test('2,000 files opened at once in 20 new directories are one batch, not the directories first', async () => {
-    const a = cluster.node(0).dir;
-    const from = daemon.lines.length;
-    const dirs = Array.from({ length: 20 }, (_, d) => join(a, `unpacked-${d}`));
-    for (const dir of dirs) await mkdir(dir);
-    const files = await Promise.all(dirs.flatMap((dir) => Array.from({ length: 100 }, (_, f) => open(join(dir, `f${f}.txt`), 'w'))));
-    // Ten gathering windows with every file open and nothing closed.
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    await Promise.all(files.map(async (file, i) => {
-      await file.writeFile(`file ${i}\n`.repeat(50));
-      await file.close();
-    }));
-    const sent = await lineAfter(from, /LARGE BATCH: rsync sent \d+ paths/);
-    const batches = daemon.lines.slice(from).filter((line) => /PROCESSING QUEUE:|LARGE BATCH: \d+ paths reach/.test(line));
-    assert.match(batches[0] ?? '', /LARGE BATCH/, `the first batch is the whole burst (past --rsync-threshold 900); the daemon logged:\n${batches.join('\n')}`);
-    assert.ok(Number(/rsync sent (\d+) paths/.exec(sent)?.[1]) >= 2000, sent);
-    const reference = await snapshot(dirs[19] as string);
-    assert.equal(reference.size, 100);
-    await waitFor(async () => diffSnapshots(reference, await snapshot(join(cluster.node(1).dir, 'unpacked-19'))).length === 0, 'the files identical on the peer', 60_000, 200);
-  });
-
   test('1,000 files moved in one after another go through rsync together', async () => {
     const a = cluster.node(0).dir;
     const stage = join(cluster.root, 'stage-burst');
@@ -174,7 +141,9 @@ describe('a burst still coming in is one batch', () => {
     for (let i = 0; i < 1000; i++) await writeFile(join(stage, `page-${i}.html`), `<p>page ${i}</p>\n`);
     const from = daemon.lines.length;
     for (let i = 0; i < 1000; i++) await rename(join(stage, `page-${i}.html`), join(a, 'deploy', `page-${i}.html`));
-    const line = await lineAfter(from, /LARGE BATCH: rsync sent \d+ paths/);
+    const line = await daemon.waitForLine(/LARGE BATCH: rsync sent \d+ paths/, 30_000).catch((error: Error) => {
+      throw new Error(`${error.message}; the daemon logged:\n${daemon.lines.slice(from).filter((l) => /QUEUE|BATCH/.test(l)).join('\n')}`);
+    });
     assert.match(line, /rsync sent 1000 paths/, 'all 1,000 files in one rsync run');
     const reference = await snapshot(join(a, 'deploy'));
     await waitFor(async () => diffSnapshots(reference, await snapshot(join(cluster.node(1).dir, 'deploy'))).length === 0, 'deploy/ identical on the peer', 60_000, 200);
