@@ -212,8 +212,9 @@ async function main(): Promise<void> {
       await waitUntilSyncing(cluster, 'probe-after-churn.txt', 120_000);
       // Idle again: the daemon gives a busy spell's memory back at its first idle check (2 to 7 s after its last batch).
       await sleep(12_000);
-      churnResult = { seconds: churnSeconds, ops, memory: memorySummary(memoryOf(pid), pid) };
-      log(`after ${ops} churn operations: RSS ${(memoryOf(pid).selfKb / 1024).toFixed(1)} MB, children ${(memoryOf(pid).childrenKb / 1024).toFixed(1)} MB`);
+      const memoryAfterChurn = memoryOf(pid);
+      churnResult = { seconds: churnSeconds, ops, memory: memorySummary(memoryAfterChurn, pid) };
+      log(`after ${ops} churn operations: RSS ${(memoryAfterChurn.selfKb / 1024).toFixed(1)} MB, children ${(memoryAfterChurn.childrenKb / 1024).toFixed(1)} MB`);
     }
     raw.daemon = {
       readyMs: agent.readyMs,

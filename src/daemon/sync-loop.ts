@@ -9,7 +9,7 @@ import { backoffDelay, DEFAULT_BACKOFF } from '../sync/peer-health.js';
 const IDLE_CHECK_MS = 5000;
 /** No batch for this long means idle (the memory of a busy spell may be given back). */
 const IDLE_AFTER_MS = 2000;
-/** Records per gathering window (20 ms) that mean a burst is still pouring in: 800 a second. */
+/** Records since the first pending one that make a burst worth gathering further (a single change never waits). */
 const BURST_RECORDS = 16;
 
 export interface SyncLoopSettings {

@@ -1,4 +1,4 @@
-import { setFlagsFromString } from 'node:v8';
+import { getHeapStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 
 /**
@@ -39,7 +39,8 @@ export class IdleCollector {
 
   constructor(
     private readonly collect: (() => void) | undefined = exposeGc(),
-    private readonly committed: () => number = () => process.memoryUsage().heapTotal,
+    // heapTotal without process.memoryUsage()'s RSS read from /proc.
+    private readonly committed: () => number = () => getHeapStatistics().total_heap_size,
     private readonly thresholdBytes = 1024 * 1024,
     private readonly passes = 2,
   ) {

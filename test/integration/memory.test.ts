@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { statusKb } from '../../bench/lib/proc.js';
 import { DaemonProcess } from '../../src/cluster/daemon-process.js';
 import { LocalCluster } from '../../src/cluster/local-cluster.js';
 import { holds, waitFor } from '../helpers/wait.js';
@@ -24,12 +25,9 @@ after(async () => {
   await cluster?.destroy();
 });
 
-async function rssKb(pid: number): Promise<number> {
-  const status = await readFile(`/proc/${pid}/status`, 'utf8');
-  return Number(/^VmRSS:\s+(\d+) kB/m.exec(status)?.[1]);
-}
+const rssKb = (pid: number): number => statusKb(pid, 'VmRSS') ?? Number.NaN;
 
-const COLLECTED = /idle: full garbage collection, JS heap now ([\d.]+) MB/;
+const COLLECTED = /idle: full garbage collection, JS heap now [\d.]+ MB/;
 
 function collections(): string[] {
   return daemon.lines.filter((line) => COLLECTED.test(line));
@@ -42,7 +40,7 @@ test('after a burst of 3,000 files, once idle, the RSS is back near its value at
   // collects the start-up's own allocations if they were worth it.
   const readyAt = Date.now();
   await waitFor(() => Date.now() - readyAt > 8000, 'the daemon at rest', 10_000, 100);
-  const restKb = await rssKb(pid);
+  const restKb = rssKb(pid);
   const before = collections().length;
 
   for (let d = 0; d < 30; d++) {
@@ -51,9 +49,9 @@ test('after a burst of 3,000 files, once idle, the RSS is back near its value at
     await Promise.all(Array.from({ length: 100 }, (_, f) => writeFile(join(dir, `f${f}.txt`), `file ${f} of ${d}\n`.repeat(40))));
   }
   await waitFor(() => holds(join(b, 'burst-29', 'f99.txt'), 'file 99 of 29\n'.repeat(40)), 'the burst on B', 60_000, 50);
-  const busyKb = await rssKb(pid);
+  const busyKb = rssKb(pid);
   await waitFor(() => collections().length > before, `a collection once idle after the burst:\n${daemon.log.slice(-2000)}`, 20_000, 50);
-  const afterKb = await rssKb(pid);
+  const afterKb = rssKb(pid);
   const mb = (kb: number): string => (kb / 1024).toFixed(1);
   const summary = `RSS at rest ${mb(restKb)} MB, after the burst ${mb(busyKb)} MB, once idle ${mb(afterKb)} MB`;
   t.diagnostic(summary);
