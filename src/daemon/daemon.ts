@@ -92,7 +92,7 @@ export class Daemon extends EventEmitter<DaemonEvents> {
   /** Gives the memory of a busy spell back once idle. */
   private readonly idleCollector = new IdleCollector();
   /** When a peer's rsync last wrote into the tree: local checks wait for its csync2 update. */
-  private readonly incoming = new IncomingRsync({ roots: () => this.scope?.watchRoots ?? [] });
+  private readonly incoming: IncomingRsync;
   private stopPromise: Promise<void> | undefined;
   readonly startedAt = Date.now();
   eventsSeen = 0;
@@ -103,6 +103,11 @@ export class Daemon extends EventEmitter<DaemonEvents> {
     private readonly log: Logger,
   ) {
     super();
+    this.incoming = new IncomingRsync({
+      roots: () => this.scope?.watchRoots ?? [],
+      sessionsServed: () => this.server?.sessionsServed,
+      maxHoldMs: options.maxWaitMs,
+    });
     this.queue = new QueueFile(options.queueFile, log.withTag('queue'), {
       onAppend: () => this.loop?.notifyAppend(),
       onNeedFullSync: (reason) => this.loop?.requestFullSync(reason),

@@ -7,7 +7,9 @@ import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
  * yet: `csync2 -cr` would mark them dirty here and this node would push them
  * back, over a deletion the sender made meanwhile (csync2's "younger" rule lets
  * an existing file win over a deletion; measured). So checks wait while an
- * rsync process writes into this node's tree, and a moment after it ends.
+ * rsync process writes into this node's tree, and after it ends until the
+ * sender's update came: a session of this node's csync2 server that ended
+ * since (at least `settleMs`, at most `maxHoldMs` after the rsync ended).
  *
  * An rsync receiver (`rsync --server` under sshd, or an rsync daemon's child)
  * works with its current directory at the destination: a process named rsync
@@ -46,6 +48,14 @@ export interface IncomingRsyncOptions {
   roots: () => readonly string[];
   /** How long after the last rsync writer was seen the tree counts as still receiving. @default 3000 */
   settleMs?: number;
+  /**
+   * Sessions this node's csync2 server has finished (undefined without a server
+   * of its own). After the rsync ended, the tree counts as receiving until one
+   * more has finished: the sender's `csync2 -u` that follows its rsync.
+   */
+  sessionsServed?: () => number | undefined;
+  /** The longest the wait for that update lasts after the rsync ended (max_wait_time). @default 10000 */
+  maxHoldMs?: number;
   /** Test seam: the probe itself. @default rsyncWritingInto */
   probe?: (roots: readonly string[]) => boolean;
 }
@@ -56,11 +66,15 @@ const NOTICE_PROBE_MS = 250;
 /** Remembers when an rsync last wrote into this node's tree. */
 export class IncomingRsync {
   private lastSeenAt = 0;
+  private servedWhenSeen = 0;
   private lastProbeAt = Number.NEGATIVE_INFINITY;
+  private runningAtLastProbe = false;
   readonly settleMs: number;
+  readonly maxHoldMs: number;
 
   constructor(private readonly options: IncomingRsyncOptions) {
     this.settleMs = options.settleMs ?? 3000;
+    this.maxHoldMs = Math.max(this.settleMs, options.maxHoldMs ?? 10_000);
   }
 
   /**
@@ -72,14 +86,32 @@ export class IncomingRsync {
     if (now - this.lastProbeAt >= NOTICE_PROBE_MS) this.probe(now);
   }
 
-  /** True while an rsync writes into the tree, or did so less than `settleMs` ago. */
+  /**
+   * True while an rsync writes into the tree, for `settleMs` after it was last
+   * seen, and then until the sender's update came (see awaitingUpdate).
+   */
   receiving(now = Date.now()): boolean {
     this.probe(now);
-    return this.lastSeenAt > 0 && now - this.lastSeenAt < this.settleMs;
+    if (this.lastSeenAt === 0) return false;
+    return now - this.lastSeenAt < this.settleMs || this.awaitingUpdate(now);
+  }
+
+  /**
+   * The rsync has ended and no csync2 server session has finished since it was
+   * last seen, less than `maxHoldMs` ago: the sender's `csync2 -u` is still to come.
+   */
+  awaitingUpdate(now = Date.now()): boolean {
+    if (this.lastSeenAt === 0 || this.runningAtLastProbe) return false;
+    const served = this.options.sessionsServed?.();
+    return served !== undefined && served === this.servedWhenSeen && now - this.lastSeenAt < this.maxHoldMs;
   }
 
   private probe(now: number): void {
     this.lastProbeAt = now;
-    if ((this.options.probe ?? rsyncWritingInto)(this.options.roots())) this.lastSeenAt = now;
+    this.runningAtLastProbe = (this.options.probe ?? rsyncWritingInto)(this.options.roots());
+    if (this.runningAtLastProbe) {
+      this.lastSeenAt = now;
+      this.servedWhenSeen = this.options.sessionsServed?.() ?? 0;
+    }
   }
 }

@@ -64,9 +64,10 @@ export class SyncEngine {
   }
 
   /**
-   * Waits, at most max_wait_time, until no peer is delivering: no csync2 server
-   * session runs and no rsync wrote into the tree in the last moments. A check
+   * Waits until no peer is delivering: no csync2 server session runs, no rsync
+   * writes into the tree, and a finished rsync's csync2 update has come. A check
    * during a delivery would mark the peer's files dirty here and send them back.
+   * At most max_wait_time, or max_wait_time after an incoming rsync ended.
    */
   async waitUntilQuiet(): Promise<void> {
     const { server, incoming, maxWaitMs, log } = this.options;
@@ -80,7 +81,8 @@ export class SyncEngine {
         held = true;
         log.info('INCOMING: a peer is writing into this tree with rsync; local checks wait until it and its csync2 update are done');
       }
-      const left = deadline - Date.now();
+      // Past the deadline only while a finished rsync's update is still to come (bounded by the hold itself).
+      const left = Math.max(deadline - Date.now(), incoming?.awaitingUpdate() ? 100 : 0);
       if (left <= 0) {
         log.debug(`${receiving ? 'rsync delivery' : 'csync2 server'} still busy after ${maxWaitMs} ms; going ahead`);
         break;

@@ -55,6 +55,33 @@ describe('an rsync writing into the tree', () => {
     assert.equal(incoming.receiving(13_000), false, 'settled');
   });
 
+  test("after the rsync ended, it waits for the sender's csync2 update: one more server session", () => {
+    let running = true;
+    let served = 7;
+    const incoming = new IncomingRsync({ roots: () => ['/srv/www'], settleMs: 3000, maxHoldMs: 10_000, sessionsServed: () => served, probe: () => running });
+    assert.equal(incoming.receiving(10_000), true);
+    assert.equal(incoming.awaitingUpdate(10_000), false, 'not while the rsync still runs');
+    running = false;
+    assert.equal(incoming.receiving(15_000), true, 'settled, but no session since the rsync ended');
+    assert.equal(incoming.awaitingUpdate(15_000), true);
+    served++;
+    assert.equal(incoming.receiving(15_100), false, "the sender's update came");
+    assert.equal(incoming.receiving(11_000), true, 'the settle time still holds on its own');
+  });
+
+  test('the wait for the update ends max_wait_time after the rsync, and without a server of its own it is not waited for', () => {
+    let running = true;
+    const held = new IncomingRsync({ roots: () => ['/srv/www'], settleMs: 3000, maxHoldMs: 10_000, sessionsServed: () => 0, probe: () => running });
+    const noServer = new IncomingRsync({ roots: () => ['/srv/www'], settleMs: 3000, sessionsServed: () => undefined, probe: () => running });
+    held.receiving(1000);
+    noServer.receiving(1000);
+    running = false;
+    assert.equal(held.receiving(10_999), true);
+    assert.equal(held.receiving(11_000), false, 'no update within max_wait_time: the checks go ahead');
+    assert.equal(noServer.receiving(3999), true);
+    assert.equal(noServer.receiving(4000), false, '--no-server: sessions cannot be seen, the settle time alone');
+  });
+
   test('no rsync ever seen: never receiving', () => {
     const incoming = new IncomingRsync({ roots: () => ['/srv/www'], probe: () => false });
     assert.equal(incoming.receiving(), false);
