@@ -11,6 +11,12 @@ const IDLE_CHECK_MS = 5000;
 const IDLE_AFTER_MS = 2000;
 /** Records since the first pending one that make a burst worth gathering further (a single change never waits). */
 const BURST_RECORDS = 16;
+/**
+ * A burst has ended once no record came for this long. Under load a writer's
+ * pauses (a busy CPU, a collection) reach tens of milliseconds; two 20 ms windows
+ * ended a 6,000-file deploy after 1,307 files in a CI run.
+ */
+const BURST_QUIET_MS = 100;
 
 export interface SyncLoopSettings {
   /** Least time between the starts of two batches while changes keep coming. */
@@ -74,7 +80,7 @@ export class SyncLoop {
   private retryPathsAt = 0;
   private wakeUp: (() => void) | undefined;
   /** Records appended when the current gathering window was last looked at. */
-  private burstMark: { at: number; appended: number; quietWindows: number } | undefined;
+  private burstMark: { at: number; appended: number; grewAt: number } | undefined;
   private appendedAtFirstPending = 0;
 
   constructor(private readonly options: SyncLoopOptions) {}
@@ -90,7 +96,7 @@ export class SyncLoop {
 
   /**
    * A burst still pouring in is gathered further, window by window, while
-   * records keep coming (none for two windows ends it), at most check_interval
+   * records keep coming (none for BURST_QUIET_MS ends it), at most check_interval
    * after its first record. A burst is at least BURST_RECORDS records: one
    * batch for it, which can reach rsync_threshold, instead of a small first
    * batch whose `csync2 -cr DIR` of new directories carries most of the files
@@ -103,9 +109,9 @@ export class SyncLoop {
     this.burstMark = undefined;
     if (first === undefined || now - first >= settings.checkIntervalMs) return false;
     if (queue.appended - this.appendedAtFirstPending < BURST_RECORDS) return false;
-    const quietWindows = queue.appended > (mark?.appended ?? this.appendedAtFirstPending) ? 0 : (mark?.quietWindows ?? 0) + 1;
-    if (quietWindows >= 2) return false;
-    this.burstMark = { at: now, appended: queue.appended, quietWindows };
+    const grewAt = queue.appended > (mark?.appended ?? this.appendedAtFirstPending) ? now : (mark?.grewAt ?? first);
+    if (now - grewAt >= BURST_QUIET_MS) return false;
+    this.burstMark = { at: now, appended: queue.appended, grewAt };
     return true;
   }
 
