@@ -1,6 +1,7 @@
 import { after, before } from 'node:test';
 import { DaemonProcess, type DaemonProcessOptions } from '../../src/cluster/daemon-process.js';
 import { LocalCluster } from '../../src/cluster/local-cluster.js';
+import { explainTimeouts, logTails } from './wait.js';
 
 export interface DaemonCluster {
   cluster: LocalCluster;
@@ -20,8 +21,10 @@ export function useDaemonCluster(
     state.cluster = await LocalCluster.create({ nodes: options.nodes ?? 2 });
     state.daemons = state.cluster.nodes.map((_, index) => DaemonProcess.start(state.cluster, index, options.daemon?.(state.cluster, index)));
     await Promise.all(state.daemons.map((daemon) => daemon.ready()));
+    explainTimeouts(() => logTails(state.daemons));
   });
   after(async () => {
+    explainTimeouts(undefined);
     await Promise.all(state.daemons.map((daemon) => daemon.stop()));
     await state.cluster?.destroy();
   });

@@ -1,6 +1,21 @@
 import { readFile, readdir, lstat, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
 
+let explainTimeout: (() => string) | undefined;
+
+/**
+ * While set, a waitFor that times out adds what `explain` returns to its error
+ * (the daemons' last log lines): a CI failure then shows what the daemons did.
+ */
+export function explainTimeouts(explain: (() => string) | undefined): void {
+  explainTimeout = explain;
+}
+
+/** Each daemon's last `count` log lines, for a failure message. */
+export function logTails(daemons: ReadonlyArray<{ lines: string[] }>, count = 12): string {
+  return daemons.map((daemon, index) => `node ${index}'s last log lines:\n${daemon.lines.slice(-count).join('\n')}`).join('\n');
+}
+
 /** Polls `check` until it returns a truthy value or the deadline passes (then fails with `what`). */
 export async function waitFor<T>(check: () => T | Promise<T>, what: string, timeoutMs = 2000, everyMs = 10): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -13,7 +28,8 @@ export async function waitFor<T>(check: () => T | Promise<T>, what: string, time
       last = error;
     }
     if (Date.now() > deadline) {
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`);
+      const explained = explainTimeout ? `\n${explainTimeout()}` : '';
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}${explained}`);
     }
     await new Promise((resolve) => setTimeout(resolve, everyMs));
   }

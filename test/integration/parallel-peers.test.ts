@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { DaemonProcess } from '../../src/cluster/daemon-process.js';
 import { LocalCluster } from '../../src/cluster/local-cluster.js';
-import { holds, waitFor } from '../helpers/wait.js';
+import { explainTimeouts, holds, logTails, waitFor } from '../helpers/wait.js';
 
 function median(values: number[]): number {
   const sorted = [...values].sort((x, y) => x - y);
@@ -21,9 +21,11 @@ describe('parallel peers, one of two down', () => {
     cluster = await LocalCluster.create({ nodes: 3 });
     for (const index of [0, 1, 2]) daemons[index] = DaemonProcess.start(cluster, index);
     await Promise.all(daemons.map((daemon) => daemon?.ready(60_000)));
+    explainTimeouts(() => logTails(daemons.filter((daemon) => daemon !== undefined)));
   });
 
   after(async () => {
+    explainTimeouts(undefined);
     await Promise.all(daemons.map((daemon) => daemon?.stop()));
     await cluster?.destroy();
   });

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { DaemonProcess } from '../../src/cluster/daemon-process.js';
 import { LocalCluster } from '../../src/cluster/local-cluster.js';
-import { holds, waitFor } from '../helpers/wait.js';
+import { explainTimeouts, holds, logTails, waitFor } from '../helpers/wait.js';
 
 // Three nodes: the daemon runs on A; B and C run their csync2 servers. C's server
 // is stopped for 20 s while files change on A: B keeps receiving them, C's updates
@@ -18,9 +18,11 @@ before(async () => {
   await cluster.startServer(2);
   daemon = DaemonProcess.start(cluster, 0);
   await daemon.ready();
+  explainTimeouts(() => logTails([daemon]));
 });
 
 after(async () => {
+  explainTimeouts(undefined);
   await daemon.stop();
   await cluster.destroy();
 });

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { DaemonProcess } from '../../src/cluster/daemon-process.js';
 import { LocalCluster } from '../../src/cluster/local-cluster.js';
-import { gone, holds, waitFor } from '../helpers/wait.js';
+import { explainTimeouts, gone, holds, logTails, waitFor } from '../helpers/wait.js';
 
 // A configuration as admins write them: two groups, prefixes, a read-only host
 // and basename excludes. Node A is in both groups; B is a full peer in "web";
@@ -49,9 +49,11 @@ prefix data {
   await cluster.startServer(2);
   daemons = [0, 1].map((index) => DaemonProcess.start(cluster, index));
   await Promise.all(daemons.map((daemon) => daemon.ready()));
+  explainTimeouts(() => logTails(daemons));
 });
 
 after(async () => {
+  explainTimeouts(undefined);
   await Promise.all(daemons.map((daemon) => daemon.stop()));
   await cluster.destroy();
 });
