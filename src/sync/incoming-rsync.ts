@@ -14,28 +14,41 @@ import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
  * An rsync receiver (`rsync --server` under sshd, or an rsync daemon's child)
  * works with its current directory at the destination: a process named rsync
  * whose cwd is inside a watched root. An admin's own local rsync into the tree
- * matches too; that only delays the check, nothing is skipped.
+ * matches too (its command line has neither `--server` nor `--daemon`): that
+ * only delays the check while it runs and for `settleMs`, and no csync2 update
+ * is waited for after it.
  */
-export function rsyncWritingInto(roots: readonly string[], proc = '/proc'): boolean {
-  if (roots.length === 0) return false;
+export type RsyncWriter = 'peer' | 'local';
+
+export function rsyncWritingInto(roots: readonly string[], proc = '/proc'): RsyncWriter | undefined {
+  if (roots.length === 0) return undefined;
   let entries: string[];
   try {
     entries = readdirSync(proc);
   } catch {
-    return false;
+    return undefined;
   }
+  let found: RsyncWriter | undefined;
   for (const entry of entries) {
     const first = entry.charCodeAt(0);
     if (first < 48 || first > 57) continue;
     try {
       if (readFileSync(`${proc}/${entry}/comm`, 'latin1') !== 'rsync\n') continue;
       const cwd = readlinkSync(`${proc}/${entry}/cwd`);
-      if (roots.some((root) => isInside(cwd, root))) return true;
+      if (!roots.some((root) => isInside(cwd, root))) continue;
+      if (isPeerReceiver(readFileSync(`${proc}/${entry}/cmdline`, 'latin1'))) return 'peer';
+      found = 'local';
     } catch {
       // Gone meanwhile, or not ours to read.
     }
   }
-  return false;
+  return found;
+}
+
+/** `rsync --server ...` (started by a peer over ssh) or a child of `rsync --daemon`. */
+function isPeerReceiver(cmdline: string): boolean {
+  const args = cmdline.split('\0');
+  return args.includes('--server') || args.includes('--daemon');
 }
 
 function isInside(path: string, root: string): boolean {
@@ -57,7 +70,7 @@ export interface IncomingRsyncOptions {
   /** The longest the wait for that update lasts after the rsync ended (max_wait_time). @default 10000 */
   maxHoldMs?: number;
   /** Test seam: the probe itself. @default rsyncWritingInto */
-  probe?: (roots: readonly string[]) => boolean;
+  probe?: (roots: readonly string[]) => RsyncWriter | undefined;
 }
 
 /** How often a temporary-file event may trigger a look at /proc. */
@@ -66,6 +79,8 @@ const NOTICE_PROBE_MS = 250;
 /** Remembers when an rsync last wrote into this node's tree. */
 export class IncomingRsync {
   private lastSeenAt = 0;
+  /** When a peer's rsync (not an admin's local one) was last seen, and the server's sessions then. */
+  private peerSeenAt = 0;
   private servedWhenSeen = 0;
   private lastProbeAt = Number.NEGATIVE_INFINITY;
   private runningAtLastProbe = false;
@@ -97,20 +112,22 @@ export class IncomingRsync {
   }
 
   /**
-   * The rsync has ended and no csync2 server session has finished since it was
-   * last seen, less than `maxHoldMs` ago: the sender's `csync2 -u` is still to come.
+   * A peer's rsync has ended and no csync2 server session has finished since it
+   * was last seen, less than `maxHoldMs` ago: the sender's `csync2 -u` is still to come.
    */
   awaitingUpdate(now = Date.now()): boolean {
-    if (this.lastSeenAt === 0 || this.runningAtLastProbe) return false;
+    if (this.peerSeenAt === 0 || this.runningAtLastProbe) return false;
     const served = this.options.sessionsServed?.();
-    return served !== undefined && served === this.servedWhenSeen && now - this.lastSeenAt < this.maxHoldMs;
+    return served !== undefined && served === this.servedWhenSeen && now - this.peerSeenAt < this.maxHoldMs;
   }
 
   private probe(now: number): void {
     this.lastProbeAt = now;
-    this.runningAtLastProbe = (this.options.probe ?? rsyncWritingInto)(this.options.roots());
-    if (this.runningAtLastProbe) {
-      this.lastSeenAt = now;
+    const writer = (this.options.probe ?? rsyncWritingInto)(this.options.roots());
+    this.runningAtLastProbe = writer !== undefined;
+    if (writer !== undefined) this.lastSeenAt = now;
+    if (writer === 'peer') {
+      this.peerSeenAt = now;
       this.servedWhenSeen = this.options.sessionsServed?.() ?? 0;
     }
   }

@@ -13,15 +13,18 @@ describe('an rsync writing into the tree', () => {
 
   before(async () => {
     proc = await mkdtemp(join(tmpdir(), 'fake-proc-'));
-    const processes: Array<[string, string, string]> = [
-      ['1', 'systemd\n', '/'],
-      ['200', 'rsync\n', '/srv/www/site'],
-      ['300', 'rsync\n', '/srv/www-old'],
-      ['400', 'bash\n', '/var/www'],
+    const processes: Array<[string, string, string, string]> = [
+      ['1', 'systemd\n', '/', '/sbin/init\0'],
+      ['200', 'rsync\n', '/srv/www/site', 'rsync\0--server\0-logDtpre.iLsfxCIvu\0.\0/srv/www/site\0'],
+      ['300', 'rsync\n', '/srv/www-old', 'rsync\0--server\0.\0/srv/www-old\0'],
+      ['400', 'bash\n', '/var/www', 'bash\0'],
+      ['500', 'rsync\n', '/srv/shop', 'rsync\0-a\0/home/admin/shop/\0/srv/shop/\0'],
+      ['600', 'rsync\n', '/srv/blog', 'rsync\0--daemon\0--config=/etc/rsyncd.conf\0'],
     ];
-    for (const [pid, comm, cwd] of processes) {
+    for (const [pid, comm, cwd, cmdline] of processes) {
       await mkdir(join(proc, pid));
       await writeFile(join(proc, pid, 'comm'), comm);
+      await writeFile(join(proc, pid, 'cmdline'), cmdline);
       await symlink(cwd, join(proc, pid, 'cwd'));
     }
     await writeFile(join(proc, 'uptime'), '1 1\n');
@@ -31,24 +34,27 @@ describe('an rsync writing into the tree', () => {
     await rm(proc, { recursive: true, force: true });
   });
 
-  test('an rsync whose cwd is inside a watched root counts', () => {
-    assert.equal(rsyncWritingInto(['/srv/www'], proc), true);
-    assert.equal(rsyncWritingInto(['/srv/www/site'], proc), true);
+  test("an rsync whose cwd is inside a watched root counts: a peer's (--server, --daemon) or an admin's local one", () => {
+    assert.equal(rsyncWritingInto(['/srv/www'], proc), 'peer');
+    assert.equal(rsyncWritingInto(['/srv/www/site'], proc), 'peer');
+    assert.equal(rsyncWritingInto(['/srv/blog'], proc), 'peer', "an rsync daemon's child");
+    assert.equal(rsyncWritingInto(['/srv/shop'], proc), 'local');
+    assert.equal(rsyncWritingInto(['/srv/shop', '/srv/www'], proc), 'peer', "a peer's delivery wins over a local copy");
   });
 
   test('a sibling directory with the same prefix does not, nor another program in the root', () => {
-    assert.equal(rsyncWritingInto(['/srv/ww'], proc), false);
-    assert.equal(rsyncWritingInto(['/var/www'], proc), false);
-    assert.equal(rsyncWritingInto([], proc), false);
+    assert.equal(rsyncWritingInto(['/srv/ww'], proc), undefined);
+    assert.equal(rsyncWritingInto(['/var/www'], proc), undefined);
+    assert.equal(rsyncWritingInto([], proc), undefined);
   });
 
   test('a missing /proc means no delivery is known, not an error', () => {
-    assert.equal(rsyncWritingInto(['/srv/www'], join(proc, 'nope')), false);
+    assert.equal(rsyncWritingInto(['/srv/www'], join(proc, 'nope')), undefined);
   });
 
   test('the tree counts as receiving until settleMs after the rsync was last seen', () => {
     let running = true;
-    const incoming = new IncomingRsync({ roots: () => ['/srv/www'], settleMs: 3000, probe: () => running });
+    const incoming = new IncomingRsync({ roots: () => ['/srv/www'], settleMs: 3000, probe: () => (running ? 'peer' : undefined) });
     assert.equal(incoming.receiving(10_000), true);
     running = false;
     assert.equal(incoming.receiving(12_999), true, 'still inside the settle time');
@@ -58,7 +64,7 @@ describe('an rsync writing into the tree', () => {
   test("after the rsync ended, it waits for the sender's csync2 update: one more server session", () => {
     let running = true;
     let served = 7;
-    const incoming = new IncomingRsync({ roots: () => ['/srv/www'], settleMs: 3000, maxHoldMs: 10_000, sessionsServed: () => served, probe: () => running });
+    const incoming = new IncomingRsync({ roots: () => ['/srv/www'], settleMs: 3000, maxHoldMs: 10_000, sessionsServed: () => served, probe: () => (running ? 'peer' : undefined) });
     assert.equal(incoming.receiving(10_000), true);
     assert.equal(incoming.awaitingUpdate(10_000), false, 'not while the rsync still runs');
     running = false;
@@ -71,8 +77,8 @@ describe('an rsync writing into the tree', () => {
 
   test('the wait for the update ends max_wait_time after the rsync, and without a server of its own it is not waited for', () => {
     let running = true;
-    const held = new IncomingRsync({ roots: () => ['/srv/www'], settleMs: 3000, maxHoldMs: 10_000, sessionsServed: () => 0, probe: () => running });
-    const noServer = new IncomingRsync({ roots: () => ['/srv/www'], settleMs: 3000, sessionsServed: () => undefined, probe: () => running });
+    const held = new IncomingRsync({ roots: () => ['/srv/www'], settleMs: 3000, maxHoldMs: 10_000, sessionsServed: () => 0, probe: () => (running ? 'peer' : undefined) });
+    const noServer = new IncomingRsync({ roots: () => ['/srv/www'], settleMs: 3000, sessionsServed: () => undefined, probe: () => (running ? 'peer' : undefined) });
     held.receiving(1000);
     noServer.receiving(1000);
     running = false;
@@ -82,15 +88,25 @@ describe('an rsync writing into the tree', () => {
     assert.equal(noServer.receiving(4000), false, '--no-server: sessions cannot be seen, the settle time alone');
   });
 
+  test("an admin's local rsync holds the checks while it runs and for settleMs, with no update waited for", () => {
+    let running = true;
+    const incoming = new IncomingRsync({ roots: () => ['/srv/www'], settleMs: 3000, maxHoldMs: 10_000, sessionsServed: () => 0, probe: () => (running ? 'local' : undefined) });
+    assert.equal(incoming.receiving(1000), true);
+    running = false;
+    assert.equal(incoming.receiving(3999), true);
+    assert.equal(incoming.awaitingUpdate(4000), false);
+    assert.equal(incoming.receiving(4000), false);
+  });
+
   test('no rsync ever seen: never receiving', () => {
-    const incoming = new IncomingRsync({ roots: () => ['/srv/www'], probe: () => false });
+    const incoming = new IncomingRsync({ roots: () => ['/srv/www'], probe: () => undefined });
     assert.equal(incoming.receiving(), false);
   });
 
   test('a temporary-file event looks for the rsync at once, at most every 250 ms', () => {
     let probes = 0;
     let running = true;
-    const incoming = new IncomingRsync({ roots: () => ['/srv/www'], settleMs: 3000, probe: () => (probes++, running) });
+    const incoming = new IncomingRsync({ roots: () => ['/srv/www'], settleMs: 3000, probe: () => (probes++, running ? 'peer' : undefined) });
     incoming.notice(1000);
     incoming.notice(1100);
     assert.equal(probes, 1, 'the second event within 250 ms does not look again');
