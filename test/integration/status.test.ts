@@ -6,7 +6,7 @@ import { execa } from 'execa';
 import { CLI_ENTRY } from '../../src/cluster/daemon-process.js';
 import type { DaemonStatus } from '../../src/daemon/status-snapshot.js';
 import { useDaemonCluster } from '../helpers/daemon-cluster.js';
-import { holds, waitFor } from '../helpers/wait.js';
+import { holds, logTails, waitFor } from '../helpers/wait.js';
 
 /** Runs the built CLI's `status` as an admin would. */
 async function status(args: string[]): Promise<{ exitCode: number | undefined; stdout: string; stderr: string }> {
@@ -35,7 +35,7 @@ describe('inotify-csync status', () => {
 
     const snapshot = await waitFor(async () => {
       const s = await statusJson(queueOf(0));
-      return s.counters.pathsSynced >= 3 && s.queue.offset === s.queue.size ? s : undefined;
+      return s.counters.pathsSynced >= 3 && s.queue.offset === s.queue.size && s.peers.every((peer) => peer.consecutiveFailures === 0) ? s : undefined;
     }, 'the status file to show the synced batch and an idle queue', 10_000, 200);
     assert.ok(snapshot);
     assert.equal(snapshot.state, 'running');
@@ -44,7 +44,11 @@ describe('inotify-csync status', () => {
     assert.deepEqual(snapshot.watchedRoots, [a]);
     assert.ok(snapshot.counters.batches >= 1, `batches: ${snapshot.counters.batches}`);
     assert.ok(snapshot.counters.fullSyncs >= 1, 'the start-up full sync is counted');
-    assert.ok(snapshot.counters.lastBatch?.ok);
+    // A batch's update can fail for a moment (the peer's csync2 database busy with its own
+    // check) and is retried: then the peer's last success comes after that batch.
+    const lastBatch = snapshot.counters.lastBatch;
+    assert.ok(lastBatch, 'the last batch is shown');
+    assert.ok(lastBatch.ok || (snapshot.peers[0]?.lastSuccessAt ?? 0) >= lastBatch.at, `the last batch had errors that were not retried:\n${logTails(ctx.daemons, 30)}`);
     assert.ok(snapshot.queue.size > 0);
     assert.deepEqual(snapshot.peers.map((peer) => peer.name), [ctx.cluster.node(1).host]);
     assert.equal(snapshot.peers[0]?.consecutiveFailures, 0);
