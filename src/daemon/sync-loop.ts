@@ -180,7 +180,13 @@ export class SyncLoop {
     // Always through the timer queue: a loop of resolved promises would starve signals and I/O.
     if (delay === 0) return new Promise((resolve) => setImmediate(resolve));
     return new Promise((resolve) => {
-      const timer = setTimeout(done, delay);
+      // A timer fires before the event loop reads pending I/O. After a stall (a loaded
+      // machine), inotifywait's waiting lines must reach the queue before the cycle looks
+      // at it, or a burst still pouring in would look quiet: resolve one I/O poll later.
+      const afterPendingIo = (): void => {
+        setImmediate(done);
+      };
+      let timer = setTimeout(afterPendingIo, delay);
       function done(): void {
         clearTimeout(timer);
         resolve();
@@ -192,7 +198,7 @@ export class SyncLoop {
         if (next === 0) done();
         else {
           clearTimeout(timer);
-          setTimeout(done, next);
+          timer = setTimeout(afterPendingIo, next);
         }
       };
     });
