@@ -69,6 +69,15 @@ describe('large batches through rsync, three-node cluster', () => {
       await mkdir(join(stage, `d${d}`), { recursive: true });
       for (let f = 0; f < PER_DIR; f++) await writeFile(join(stage, `d${d}`, `file-${f}.txt`), `dir ${d} file ${f}\n`.repeat(1 + (f % 50)));
     }
+    // A record of the setup still waiting for check_interval's spacing on a loaded machine
+    // would start the batch's clock before the deploy and cut it short: node A must be idle.
+    let seen = daemons[0]?.lines.length ?? 0;
+    let quietSince = Date.now();
+    await waitFor(() => {
+      const now = daemons[0]?.lines.length ?? 0;
+      if (now !== seen) [seen, quietSince] = [now, Date.now()];
+      return Date.now() - quietSince > 5000;
+    }, 'node A idle for longer than check_interval', 120_000, 100);
     const from = daemons[0]?.lines.length ?? 0;
     // Written outside the tree, moved in at once, as a deploy tool does: one burst, one
     // batch. Synchronous, so the test's own event loop adds no pause to the burst.
