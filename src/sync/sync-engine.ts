@@ -81,12 +81,13 @@ export class SyncEngine {
         held = true;
         log.info('INCOMING: a peer is writing into this tree with rsync; local checks wait until it and its csync2 update are done');
       }
-      // Past the deadline only while a finished rsync's update is still to come (bounded by the hold itself).
-      const left = Math.max(deadline - Date.now(), incoming?.awaitingUpdate() ? 100 : 0);
-      if (left <= 0) {
+      // Past the deadline only while a finished rsync's update is still to come (the hold bounds itself).
+      const overdue = Date.now() >= deadline;
+      if (overdue && !incoming?.awaitingUpdate()) {
         log.debug(`${receiving ? 'rsync delivery' : 'csync2 server'} still busy after ${maxWaitMs} ms; going ahead`);
         break;
       }
+      const left = overdue ? 100 : deadline - Date.now();
       if (serverBusy && server) await server.waitQuiet(Math.min(left, 250));
       else await sleep(Math.min(left, 100));
     }

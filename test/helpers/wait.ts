@@ -11,9 +11,9 @@ export function explainTimeouts(explain: (() => string) | undefined): void {
   explainTimeout = explain;
 }
 
-/** Each daemon's last `count` log lines, for a failure message. */
-export function logTails(daemons: ReadonlyArray<{ lines: string[] }>, count = 12): string {
-  return daemons.map((daemon, index) => `node ${index}'s last log lines:\n${daemon.lines.slice(-count).join('\n')}`).join('\n');
+/** Each daemon's last `count` log lines, under its node's index, for a failure message. */
+export function logTails(daemons: ReadonlyArray<{ index: number; lines: string[] }>, count = 12): string {
+  return daemons.map((daemon) => `node ${daemon.index}'s last log lines:\n${daemon.lines.slice(-count).join('\n')}`).join('\n');
 }
 
 /** Polls `check` until it returns a truthy value or the deadline passes (then fails with `what`). */
