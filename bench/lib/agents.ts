@@ -90,6 +90,14 @@ export class RsyncDaemonAgent extends DaemonAgent {
   }
 }
 
+/** Which node an agent runs as, and which nodes' csync2 servers it starts and stops itself. */
+export interface AgentPlacement {
+  /** The node the agent runs on. @default 0 */
+  node?: number;
+  /** Nodes whose csync2 server the agent starts and stops (a multi-node bench starts them all itself: []). @default [1] */
+  servers?: number[];
+}
+
 /**
  * The status quo: `while true; do csync2 -x; sleep 1; done` on node A, as an
  * argument-array loop in Node (no shell), with node B's csync2 server running.
@@ -97,6 +105,10 @@ export class RsyncDaemonAgent extends DaemonAgent {
 export class XLoopAgent implements SyncAgent {
   readonly name = 'csync2 -x loop';
   private running = false;
+  /** Set while paused (a frozen node): the loop waits for it before the next pass. */
+  private held: { promise: Promise<void>; release: () => void } | undefined;
+  private readonly node: number;
+  private readonly servers: number[];
   private loop: Promise<void> | undefined;
   private current: ResultPromise | undefined;
   /** Wall time of each `csync2 -x` pass, ms. */
@@ -111,23 +123,44 @@ export class XLoopAgent implements SyncAgent {
   constructor(
     private readonly cluster: LocalCluster,
     private readonly sleepMs = 1000,
-  ) {}
+    placement: AgentPlacement = {},
+  ) {
+    this.node = placement.node ?? 0;
+    this.servers = placement.servers ?? [1];
+  }
 
   get pid(): number | undefined {
     return this.current?.pid;
   }
 
   async start(): Promise<void> {
-    await this.cluster.startServer(1);
+    for (const index of this.servers) await this.cluster.startServer(index);
     this.running = true;
     this.loop = this.run();
   }
 
+  /** Starts no new pass until resume() (the pass under way is the caller's to stop). */
+  pause(): void {
+    if (this.held) return;
+    let release = (): void => {};
+    const promise = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    this.held = { promise, release };
+  }
+
+  resume(): void {
+    this.held?.release();
+    this.held = undefined;
+  }
+
   private async run(): Promise<void> {
     while (this.running) {
+      if (this.held) await this.held.promise;
+      if (!this.running) break;
       const started = performance.now();
       this.passes++;
-      const child = execa('csync2', [...this.cluster.csync2Args(0), '-x'], { env: this.cluster.env, reject: false, stdin: 'ignore' });
+      const child = execa('csync2', [...this.cluster.csync2Args(this.node), '-x'], { env: this.cluster.env, reject: false, stdin: 'ignore' });
       this.current = child as unknown as ResultPromise;
       const sampler = setInterval(() => {
         if (child.pid !== undefined) this.peakRssKb = Math.max(this.peakRssKb, statusKb(child.pid, 'VmHWM') ?? 0);
@@ -144,8 +177,9 @@ export class XLoopAgent implements SyncAgent {
 
   async stop(): Promise<void> {
     this.running = false;
+    this.resume();
     await this.loop;
-    await this.cluster.stopServer(1);
+    for (const index of this.servers) await this.cluster.stopServer(index);
   }
 }
 
@@ -164,11 +198,16 @@ export class OtherAgent implements SyncAgent {
   readonly argv: string[];
   output = '';
 
+  private readonly servers: number[];
+
   constructor(
     private readonly cluster: LocalCluster,
     command: string,
+    placement: AgentPlacement = {},
   ) {
-    const node = cluster.node(0);
+    const index = placement.node ?? 0;
+    this.servers = placement.servers ?? [1];
+    const node = cluster.node(index);
     const values: Record<string, string> = {
       host: node.host,
       db: node.db,
@@ -180,7 +219,7 @@ export class OtherAgent implements SyncAgent {
     const words = command.trim().split(/\s+/).filter(Boolean);
     const templated = words.some((w) => /\{\w+\}/.test(w));
     this.argv = words.map((w) => w.replace(/\{(\w+)\}/g, (all, key: string) => values[key] ?? all));
-    if (!templated) this.argv.push(...cluster.csync2Args(0));
+    if (!templated) this.argv.push(...cluster.csync2Args(index));
     this.name = `other: ${words[0] ?? '?'}`;
   }
 
@@ -191,7 +230,7 @@ export class OtherAgent implements SyncAgent {
   async start(): Promise<void> {
     const [file, ...args] = this.argv;
     if (!file) throw new Error('INOTIFY_CSYNC_BENCH_OTHER is empty');
-    await this.cluster.startServer(1);
+    for (const index of this.servers) await this.cluster.startServer(index);
     const child = execa(file, args, {
       env: this.cluster.env,
       reject: false,
@@ -227,7 +266,7 @@ export class OtherAgent implements SyncAgent {
       }
     }
     this.child = undefined;
-    await this.cluster.stopServer(1);
+    for (const index of this.servers) await this.cluster.stopServer(index);
   }
 }
 

@@ -1,0 +1,127 @@
+/**
+ * `npm run bench:churn`: a multi-master churn on a real csync2 cluster on
+ * loopback (`auto younger`). Every node runs the sync system under test (the
+ * daemon, the status-quo `csync2 -x; sleep 1` loop, optionally another script
+ * from INOTIFY_CSYNC_BENCH_OTHER) and a writer that creates, rewrites,
+ * appends, chmods, renames and deletes files and directories in its own
+ * subtree w<node>/ from a seeded PRNG, plus one probe file a second. Measured
+ * per system, each on a fresh cluster with the same seed: probe latency to
+ * every other node, the time until all trees are identical after the writers
+ * stop, and every writer change lost on a peer or reverted on the writer.
+ * Prints a table, writes bench/results/churn-<timestamp>.json and latest-churn.json.
+ *
+ * Options: --nodes N --rate OPS (per node) --seconds S --seed N
+ * --systems daemon,loop,other --big [--dirs N --files-per-dir N]
+ * --daemon-arg=OPTION (repeatable) --freeze-peer I --freeze-at S --freeze-for S
+ * --settle-deadline S --probe-deadline S
+ */
+import { randomInt } from 'node:crypto';
+import { parseArgs } from 'node:util';
+import { churnDetails, churnRows } from './lib/churn-report.js';
+import { runChurn, type ChurnOptions, type ChurnRunResult } from './lib/churn-run.js';
+import type { SystemKind } from './lib/churn-systems.js';
+import { loadAverage, machineInfo } from './lib/proc.js';
+import { markdownTable, textTable, verdict, writeResults } from './lib/report.js';
+import { Cleanup } from './lib/run.js';
+
+const otherCommand = process.env.INOTIFY_CSYNC_BENCH_OTHER?.trim() || undefined;
+
+const { values: args } = parseArgs({
+  options: {
+    nodes: { type: 'string', default: '3' },
+    rate: { type: 'string', default: '24' },
+    seconds: { type: 'string', default: '60' },
+    seed: { type: 'string' },
+    systems: { type: 'string', default: otherCommand ? 'daemon,loop,other' : 'daemon,loop' },
+    big: { type: 'boolean', default: false },
+    dirs: { type: 'string', default: '1700' },
+    'files-per-dir': { type: 'string', default: '100' },
+    /** Extra daemon option, repeatable: --daemon-arg=--mode --daemon-arg=thread */
+    'daemon-arg': { type: 'string', multiple: true, default: [] },
+    'freeze-peer': { type: 'string' },
+    'freeze-at': { type: 'string', default: '10' },
+    'freeze-for': { type: 'string', default: '10' },
+    'settle-deadline': { type: 'string', default: '60' },
+    'probe-deadline': { type: 'string', default: '60' },
+  },
+});
+
+const log = (line: string): void => console.log(`[${new Date().toISOString().slice(11, 19)}] ${line}`);
+
+/** A whole number of at least `min` from an option, or a message naming the option. */
+function count(name: string, value: string | undefined, min: number): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be a whole number >= ${min}, got ${value}`);
+  return n;
+}
+
+function positive(name: string, value: string | undefined): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`--${name} must be a number > 0, got ${value}`);
+  return n;
+}
+
+function resolveOptions(): { options: ChurnOptions; systems: SystemKind[] } {
+  const nodes = count('nodes', args.nodes, 2);
+  const seconds = positive('seconds', args.seconds);
+  const systems = (args.systems ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  for (const s of systems) if (!['daemon', 'loop', 'other'].includes(s)) throw new Error(`--systems: unknown system ${s} (daemon, loop, other)`);
+  if (systems.includes('other') && !otherCommand) throw new Error('--systems other needs INOTIFY_CSYNC_BENCH_OTHER="command args"');
+  let freeze: ChurnOptions['freeze'];
+  if (args['freeze-peer'] !== undefined) {
+    const node = count('freeze-peer', args['freeze-peer'], 0);
+    if (node >= nodes) throw new Error(`--freeze-peer ${node}: the cluster has nodes 0 to ${nodes - 1}`);
+    freeze = { node, atS: Number(args['freeze-at']), forS: positive('freeze-for', args['freeze-for']) };
+    if (!(freeze.atS >= 0) || freeze.atS + freeze.forS > seconds) throw new Error(`--freeze-at ${freeze.atS} --freeze-for ${freeze.forS} must end within --seconds ${seconds}`);
+  }
+  return {
+    systems: systems as SystemKind[],
+    options: {
+      nodes,
+      rate: positive('rate', args.rate),
+      seconds,
+      seed: args.seed === undefined ? randomInt(1, 2 ** 31) : count('seed', args.seed, 0),
+      probeDeadlineMs: positive('probe-deadline', args['probe-deadline']) * 1000,
+      settleDeadlineMs: positive('settle-deadline', args['settle-deadline']) * 1000,
+      ...(args.big ? { bigTree: { dirs: count('dirs', args.dirs, 1), filesPerDir: count('files-per-dir', args['files-per-dir'], 1) } } : {}),
+      ...(freeze ? { freeze } : {}),
+      settings: { daemonArgs: args['daemon-arg'] ?? [], otherCommand, readyTimeoutMs: args.big ? 600_000 : 120_000 },
+    },
+  };
+}
+
+async function main(): Promise<void> {
+  const startedAt = new Date();
+  const { options, systems } = resolveOptions();
+  const machine = machineInfo();
+  log(`bench:churn seed ${options.seed} (replay with --seed ${options.seed}); ${options.nodes} nodes, ${options.rate} ops/s per node for ${options.seconds} s; systems ${systems.join(', ')}${options.bigTree ? `; big tree ${options.bigTree.dirs * options.bigTree.filesPerDir} files per node` : ''}${options.freeze ? `; node ${options.freeze.node} frozen at ${options.freeze.atS} s for ${options.freeze.forS} s` : ''}`);
+  log(`on ${machine.cores} cores (${machine.cpuModel}), load ${loadAverage()}; csync2 ${machine.csync2}, inotifywait ${machine.inotifywait}, node ${machine.node}`);
+  const cleanup = new Cleanup();
+  const runs: Partial<Record<SystemKind, ChurnRunResult>> = {};
+  try {
+    for (const kind of systems) runs[kind] = await runChurn(cleanup, kind, options, log);
+    const verdicts = churnRows(runs).map(verdict);
+    const header = `churn seed ${options.seed}: ${options.nodes} nodes × ${options.rate} ops/s for ${options.seconds} s${options.bigTree ? `, big tree ${options.bigTree.dirs * options.bigTree.filesPerDir} files` : ''}${options.freeze ? `, node ${options.freeze.node} frozen ${options.freeze.atS}–${options.freeze.atS + options.freeze.forS} s` : ''}; ${startedAt.toISOString().slice(0, 10)}, ${machine.cores} cores ${machine.cpuModel}, csync2 ${machine.csync2}, node ${machine.node}; load ${loadAverage()} (shared machine)`;
+    const details = churnDetails(Object.values(runs), options.settleDeadlineMs / 1000);
+    console.log(`\n${header}\n${textTable(verdicts)}\n\n${details}\n`);
+    const finishedAt = new Date();
+    const files = writeResults('churn', {
+      name: 'churn',
+      startedAt: startedAt.toISOString(),
+      finishedAt: finishedAt.toISOString(),
+      durationS: (finishedAt.getTime() - startedAt.getTime()) / 1000,
+      machine,
+      settings: { ...options, systems, otherCommand },
+      rows: verdicts,
+      runs,
+    }, `${header}\n\n${markdownTable(verdicts)}\n\n\`\`\`\n${details}\n\`\`\``);
+    console.log(`results: ${files.join(', ')}`);
+  } finally {
+    await cleanup.run();
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(`bench:churn failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+  process.exitCode = 2;
+});

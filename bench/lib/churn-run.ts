@@ -1,0 +1,232 @@
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { LocalCluster } from '../../src/cluster/local-cluster.js';
+import { ChurnWriter, type WriterResult } from './churn-writer.js';
+import { probeLatency, type FreezeWindow, type ProbeLatency } from './churn-latency.js';
+import { PROBE_DIR, ProbeRunner } from './churn-probes.js';
+import { waitIdentical } from './churn-settle.js';
+import { makeSystem, type ChurnSystem, type SystemKind, type SystemSettings } from './churn-systems.js';
+import { verifyModels, type VerifyResult } from './churn-verify.js';
+import { Prng } from './prng.js';
+import { loadAverage } from './proc.js';
+import type { Cleanup } from './run.js';
+import { SETTLE_MS } from './run.js';
+import { sleep } from './stats.js';
+import { createTree, type TreeSpec } from './tree.js';
+import { TreeScanner } from './tree-snapshot.js';
+
+export interface FreezePlan {
+  /** The node whose processes are SIGSTOPped. */
+  node: number;
+  /** Second of the churn at which it is frozen. */
+  atS: number;
+  /** For how many seconds. */
+  forS: number;
+}
+
+export interface ChurnOptions {
+  /** Nodes of the cluster; a writer and a sync system on each. @default 3 */
+  nodes: number;
+  /** Writer operations per second, per node. @default 24 */
+  rate: number;
+  /** Length of the churn. @default 60 */
+  seconds: number;
+  /** Seed of the writers' PRNGs (one stream per node). */
+  seed: number;
+  /** Probe deadline, ms. @default 60000 */
+  probeDeadlineMs: number;
+  /** Longest wait after the writers stop until the trees are identical, ms. @default 60000 */
+  settleDeadlineMs: number;
+  /** A generated tree on every node before the system starts (bench:big's 170,000 files); none when undefined. */
+  bigTree?: TreeSpec;
+  freeze?: FreezePlan;
+  settings: SystemSettings;
+}
+
+export interface ChurnRunResult {
+  system: string;
+  kind: SystemKind;
+  seed: number;
+  nodes: number;
+  /** From start() until the system synced a file from every node to every other, ms. */
+  startToSyncingMs: number;
+  setup: { treeFiles: number; createMs: number; initMs: number[] };
+  writers: WriterResult[];
+  probes: ProbeLatency;
+  /** Each probe: writer node, second of the churn it was written at, and per node its time until arrival, ms (null: writer itself or a miss). */
+  probeSamples: Array<{ node: number; atS: number; ms: Array<number | null> }>;
+  freeze?: FreezeWindow & { pids: number[]; frozenPids: number };
+  /** After the writers stopped, until every node's tree was identical, ms; undefined: not within the deadline. */
+  identicalAfterMs: number | undefined;
+  differencesAtDeadline: Array<{ node: number; count: number; paths: string[] }>;
+  /** In --big mode, one full comparison of every node's whole tree at the end (the polling covers the churned entries only). */
+  fullTreeIdentical?: boolean;
+  lost: VerifyResult;
+  load: { before: number; after: number };
+  /** Per node: the last lines of its log (daemon), or the loop's exit codes. */
+  extra: Record<string, unknown>;
+}
+
+/** Until a file written on every node is on every other node (the system demonstrably syncs). */
+async function waitAllSyncing(roots: string[], timeoutMs: number): Promise<number> {
+  const started = performance.now();
+  const files = roots.map((root, i) => ({ rel: join(PROBE_DIR, `ready-${i}`), bytes: Buffer.from(`ready ${i} ${Date.now()} ${Math.random()}\n`) }));
+  await Promise.all(files.map((f, i) => writeFile(join(roots[i] as string, f.rel), f.bytes)));
+  const pending = new Set(roots.flatMap((_, target) => files.map((_, from) => `${from}>${target}`)).filter((k) => k.split('>')[0] !== k.split('>')[1]));
+  while (pending.size > 0) {
+    if (performance.now() - started > timeoutMs) throw new Error(`not syncing within ${timeoutMs / 1000} s: still missing ${[...pending].join(', ')} (from>to)`);
+    for (const key of [...pending]) {
+      const [from, target] = key.split('>').map(Number) as [number, number];
+      const file = files[from] as { rel: string; bytes: Buffer };
+      try {
+        if ((await readFile(join(roots[target] as string, file.rel))).equals(file.bytes)) pending.delete(key);
+      } catch {
+        // not there yet
+      }
+    }
+    await sleep(10);
+  }
+  return performance.now() - started;
+}
+
+/** Files and directories every node starts with: the writers' subtrees, the probe directory, the optional big tree. */
+async function prepare(cluster: LocalCluster, options: ChurnOptions, log: (line: string) => void): Promise<ChurnRunResult['setup']> {
+  const roots = cluster.nodes.map((n) => n.dir);
+  for (const root of roots) {
+    await mkdir(join(root, PROBE_DIR));
+    for (let w = 0; w < roots.length; w++) await mkdir(join(root, `w${w}`));
+  }
+  let treeFiles = 0;
+  const createStarted = performance.now();
+  if (options.bigTree) {
+    treeFiles = await createTree(roots, options.bigTree);
+    log(`created ${treeFiles.toLocaleString('en-US')} files (all nodes) in ${((performance.now() - createStarted) / 1000).toFixed(1)} s`);
+  }
+  const createMs = performance.now() - createStarted;
+  // Every node's database knows the identical starting tree, as an admin's `csync2 -cIr /` leaves it.
+  const initMs: number[] = [];
+  for (let index = 0; index < roots.length; index++) {
+    const started = performance.now();
+    const result = await cluster.csync2(index, ['-cIr', '/']);
+    if (result.exitCode !== 0) throw new Error(`csync2 -cIr / on node ${index} exited ${result.exitCode}: ${String(result.stderr).slice(0, 500)}`);
+    initMs.push(performance.now() - started);
+  }
+  return { treeFiles, createMs, initMs };
+}
+
+/**
+ * One system on a fresh cluster: writers and probes on every node for the
+ * churn's length (a peer optionally frozen meanwhile), then the wait until
+ * every tree is identical and the writers' models checked against each node.
+ */
+export async function runChurn(cleanup: Cleanup, kind: SystemKind, options: ChurnOptions, log: (line: string) => void): Promise<ChurnRunResult> {
+  const cluster = await LocalCluster.create({ nodes: options.nodes });
+  const destroy = cleanup.add(() => cluster.destroy());
+  try {
+    const setup = await prepare(cluster, options, log);
+    const roots = cluster.nodes.map((n) => n.dir);
+    const system = makeSystem(kind, cluster, options.settings);
+    const stopSystem = cleanup.add(() => system.stop());
+    const loadBefore = loadAverage();
+    try {
+      log(`${system.name}: starting on ${options.nodes} nodes in ${cluster.root}`);
+      const started = performance.now();
+      await system.start();
+      await waitAllSyncing(roots, 120_000);
+      const startToSyncingMs = performance.now() - started;
+      log(`${system.name}: syncing every node to every other after ${startToSyncingMs.toFixed(0)} ms; churn for ${options.seconds} s at ${options.rate} ops/s per node, seed ${options.seed}`);
+      await sleep(SETTLE_MS);
+
+      const writers = roots.map((root, i) => new ChurnWriter({ root, subtree: `w${i}`, rate: options.rate, prng: Prng.forStream(options.seed, i) }));
+      const probes = new ProbeRunner({ roots, intervalMs: 1000, pollMs: 5, deadlineMs: options.probeDeadlineMs });
+      const stopProbes = cleanup.add(() => probes.abort());
+      const origin = performance.now();
+      const until = origin + options.seconds * 1000;
+      const freezing = options.freeze ? new FreezeSchedule(cleanup, system, options.freeze, origin, log) : undefined;
+      const cancelFreeze = cleanup.add(async () => freezing?.cancel());
+      probes.start();
+      const writerResults = await Promise.all(writers.map((w) => w.run(until)));
+      await probes.stopWriting();
+      const writersStopped = performance.now();
+      log(`${system.name}: writers stopped (${writerResults.map((r) => r.ops).join(' / ')} ops); waiting for identical trees (deadline ${options.settleDeadlineMs / 1000} s)`);
+
+      const only = options.bigTree ? (name: string) => !/^d\d{4}$/.test(name) : undefined;
+      const scanners = roots.map((root) => new TreeScanner(root, only));
+      const settle = await waitIdentical(scanners, writersStopped, options.settleDeadlineMs);
+      log(`${system.name}: ${settle.identicalAfterMs === undefined ? `trees NOT identical within ${options.settleDeadlineMs / 1000} s (${settle.differences.map((d) => `node ${d.node}: ${d.count} paths differ from node 0`).join('; ')})` : `trees identical ${(settle.identicalAfterMs / 1000).toFixed(2)} s after the writers stopped`}`);
+      const window = await freezing?.done;
+      await cancelFreeze();
+      await probes.drain();
+      await stopProbes();
+      const lost = verifyModels(writers.map((w, i) => ({ subtree: `w${i}`, expected: w.model.snapshot() })), settle.trees);
+      let fullTreeIdentical: boolean | undefined;
+      if (options.bigTree) {
+        const full = await waitIdentical(roots.map((root) => new TreeScanner(root)), performance.now(), 0);
+        fullTreeIdentical = full.identicalAfterMs !== undefined;
+      }
+      const latency = probeLatency(probes.probes, options.nodes, window);
+      log(`${system.name}: probes p50 ${latency.latency.p50.toFixed(0)} ms, p99 ${latency.latency.p99.toFixed(0)} ms, max ${latency.latency.max.toFixed(0)} ms, ${latency.latency.misses} misses; ${lost.count} lost/reverted (${lost.revertedOnWriter} on the writer, ${lost.lostOnPeers} on peers)`);
+      await stopSystem();
+      return {
+        system: system.name,
+        kind,
+        seed: options.seed,
+        nodes: options.nodes,
+        startToSyncingMs,
+        setup,
+        writers: writerResults,
+        probes: latency,
+        probeSamples: probes.probes.map((p) => ({ node: p.node, atS: (p.writtenAt - origin) / 1000, ms: p.arrivals.map((at) => (at === undefined ? null : at - p.writtenAt)) })),
+        ...(window ? { freeze: { ...window, frozenPids: window.pids.length } } : {}),
+        identicalAfterMs: settle.identicalAfterMs,
+        differencesAtDeadline: settle.differences,
+        ...(fullTreeIdentical === undefined ? {} : { fullTreeIdentical }),
+        lost,
+        load: { before: loadBefore, after: loadAverage() },
+        extra: extraOf(system),
+      };
+    } finally {
+      await stopSystem();
+    }
+  } finally {
+    await destroy();
+  }
+}
+
+function extraOf(system: ChurnSystem): Record<string, unknown> {
+  const logs = system.logs();
+  const out: Record<string, unknown> = { logTails: logs.map((lines) => lines.slice(-150)) };
+  if ('exitCodes' in system && typeof system.exitCodes === 'function') out.exitCodes = (system.exitCodes as () => unknown)();
+  return out;
+}
+
+/**
+ * SIGSTOP of a node at `atS` of the churn, SIGCONT `forS` later; the cleanup
+ * thaws it on an error or Ctrl-C, and cancel() drops a freeze not yet begun.
+ */
+class FreezeSchedule {
+  private cancelled = false;
+  readonly done: Promise<(FreezeWindow & { pids: number[] }) | undefined>;
+
+  constructor(cleanup: Cleanup, system: ChurnSystem, plan: FreezePlan, origin: number, log: (line: string) => void) {
+    this.done = (async () => {
+      await sleep(origin + plan.atS * 1000 - performance.now());
+      if (this.cancelled) return undefined;
+      const frozen = system.freeze(plan.node);
+      const frozenAt = performance.now();
+      const undo = cleanup.add(async () => frozen.resume());
+      log(`${system.name}: node ${plan.node} frozen (SIGSTOP to ${frozen.pids.length} processes) at ${plan.atS} s for ${plan.forS} s`);
+      while (!this.cancelled && performance.now() < frozenAt + plan.forS * 1000) await sleep(Math.min(100, frozenAt + plan.forS * 1000 - performance.now()));
+      await undo();
+      const thawedAt = performance.now();
+      log(`${system.name}: node ${plan.node} thawed (SIGCONT)`);
+      return { node: plan.node, frozenAt, thawedAt, pids: frozen.pids };
+    })();
+    // A failure shows where the result is awaited; never as an unhandled rejection.
+    this.done.catch(() => undefined);
+  }
+
+  cancel(): void {
+    this.cancelled = true;
+  }
+}
