@@ -8,10 +8,17 @@
  * latency for the status-quo `csync2 -x` loop. Prints a table, writes
  * bench/results/bench-big-<timestamp>.json and latest-bench-big.json.
  *
+ * Last, the multi-master churn of `npm run bench:churn` with the daemon on
+ * every node of a fresh cluster holding the same tree (--churn-nodes nodes for
+ * --multi-churn-seconds; --no-multi-churn skips it).
+ *
  * Options: --dirs N --files-per-dir N --idle-seconds S --writes N
- * --interval-ms MS --rounds N --churn-seconds S (memory after churn; 0 = not done)
+ * --interval-ms MS --rounds N --churn-seconds S (memory after a single-writer
+ * churn on A; 0 = not done) --churn-nodes N --multi-churn-seconds S
+ * --multi-churn-rate OPS --seed N --no-multi-churn
  */
 import { execa } from 'execa';
+import { randomInt } from 'node:crypto';
 import { rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -19,6 +26,8 @@ import { fileURLToPath } from 'node:url';
 import { DaemonProcess } from '../src/cluster/daemon-process.js';
 import { LocalCluster } from '../src/cluster/local-cluster.js';
 import { DaemonAgent, waitUntilSyncing, XLoopAgent } from './lib/agents.js';
+import { churnDetails, churnRows } from './lib/churn-report.js';
+import { runChurn, type ChurnRunResult } from './lib/churn-run.js';
 import { measureIdle, measureReapedChildren } from './lib/idle.js';
 import { loadAverage, machineInfo, memoryOf, statusKb, type ProcessMemory } from './lib/proc.js';
 import { markdownTable, textTable, verdict, writeResults, type Row } from './lib/report.js';
@@ -41,6 +50,14 @@ const { values: args } = parseArgs({
     rounds: { type: 'string', default: '5' },
     'churn-seconds': { type: 'string', default: process.env.INOTIFY_CSYNC_BENCH_CHURN_SECONDS ?? '0' },
     'no-baseline': { type: 'boolean', default: false },
+    /** Nodes of the multi-master churn phase (bench:churn on this tree, the daemon on every node). */
+    'churn-nodes': { type: 'string', default: '3' },
+    'multi-churn-seconds': { type: 'string', default: '30' },
+    /** Writer operations per second, per node, in the multi-master churn. */
+    'multi-churn-rate': { type: 'string', default: '24' },
+    /** Seed of the multi-master churn's writers; a new one each run by default. */
+    seed: { type: 'string' },
+    'no-multi-churn': { type: 'boolean', default: false },
   },
 });
 
@@ -137,7 +154,7 @@ async function main(): Promise<void> {
   log(`bench:big on ${machine.cores} cores (${machine.cpuModel}), load ${loadAverage()}; ${spec.dirs * spec.filesPerDir} files in ${spec.dirs} dirs per node`);
   const cleanup = new Cleanup();
   const cluster = await LocalCluster.create({ nodes: 2 });
-  cleanup.add(() => cluster.destroy());
+  const destroyCluster = cleanup.add(() => cluster.destroy());
   const raw: Record<string, unknown> = {};
   try {
     const [a, b] = [cluster.node(0), cluster.node(1)];
@@ -245,6 +262,25 @@ async function main(): Promise<void> {
       raw.baseline = base;
     }
 
+    // The multi-master churn on a fresh cluster with the same tree (this one's disk space is given back first).
+    let multiChurn: ChurnRunResult | undefined;
+    const churnSeed = args.seed === undefined ? randomInt(1, 2 ** 31) : Number(args.seed);
+    if (!args['no-multi-churn']) {
+      await destroyCluster();
+      log(`multi-master churn: ${args['churn-nodes']} nodes, the daemon on each, ${args['multi-churn-seconds']} s at ${args['multi-churn-rate']} ops/s per node, seed ${churnSeed}`);
+      multiChurn = await runChurn(cleanup, 'daemon', {
+        nodes: Number(args['churn-nodes']),
+        rate: Number(args['multi-churn-rate']),
+        seconds: Number(args['multi-churn-seconds']),
+        seed: churnSeed,
+        probeDeadlineMs: 60_000,
+        settleDeadlineMs: 60_000,
+        bigTree: spec,
+        settings: { daemonArgs: [], readyTimeoutMs: 600_000 },
+      }, log);
+      raw.multiChurn = multiChurn;
+    }
+
     const mb = (kb: number): number => kb / 1024;
     const rows: Row[] = [
       { figure: `csync2 -cIr / (init), node A`, unit: 'ms', value: initA, note: 'setup, not a target' },
@@ -267,9 +303,11 @@ async function main(): Promise<void> {
       const memory = churnResult.memory as unknown as ProcessMemory;
       rows.push({ figure: `RSS after ${churnSeconds} s churn`, unit: 'MB', value: mb(memory.selfKb + memory.childrenKb), target: { op: '<=', value: 60 } });
     }
+    if (multiChurn) rows.push(...churnRows({ daemon: multiChurn }, `churn ${multiChurn.nodes} nodes: `));
     const verdicts = rows.map(verdict);
-    const header = `${startedAt.toISOString().slice(0, 10)}, ${machine.cores} cores ${machine.cpuModel}, csync2 ${machine.csync2}, node ${machine.node}; ${spec.dirs * spec.filesPerDir} files in ${spec.dirs} dirs per node; load ${loadAverage()} (shared machine)`;
+    const header = `${startedAt.toISOString().slice(0, 10)}, ${machine.cores} cores ${machine.cpuModel}, csync2 ${machine.csync2}, node ${machine.node}; ${spec.dirs * spec.filesPerDir} files in ${spec.dirs} dirs per node; load ${loadAverage()} (shared machine)${multiChurn ? `; churn seed ${multiChurn.seed}` : ''}`;
     console.log(`\n${header}\n${textTable(verdicts)}\n`);
+    if (multiChurn) console.log(`${churnDetails([multiChurn], 60)}\n`);
     console.log('ratio = inotify-csync / baseline; start-up baseline = floor (inotifywait -m -r until "Watches established." + csync2 -cr /).');
     console.log(`memory after a churn: ${churnResult ? 'done' : 'not done (--churn-seconds 600)'}`);
     const finishedAt = new Date();
@@ -280,7 +318,7 @@ async function main(): Promise<void> {
       durationS: (finishedAt.getTime() - startedAt.getTime()) / 1000,
       machine,
       loadAverage: { end: loadAverage() },
-      settings: { spec, idleSeconds, rounds, latency: latencyOptions, churnSeconds },
+      settings: { spec, idleSeconds, rounds, latency: latencyOptions, churnSeconds, multiChurn: args['no-multi-churn'] ? 'skipped' : { nodes: Number(args['churn-nodes']), seconds: Number(args['multi-churn-seconds']), rate: Number(args['multi-churn-rate']), seed: churnSeed } },
       rows: verdicts,
       ...raw,
     }, `${header}\n\n${markdownTable(verdicts)}`);

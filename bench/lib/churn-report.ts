@@ -61,7 +61,10 @@ export function churnDetails(runs: ChurnRunResult[], settleDeadlineS: number): s
     const identical = run.identicalAfterMs === undefined ? `NOT identical within ${settleDeadlineS} s` : `identical ${(run.identicalAfterMs / 1000).toFixed(2)} s after the writers stopped`;
     lines.push(`${run.system}: ${identical}; ${run.lost.count} lost/reverted (${run.lost.distinctPaths} paths; ${run.lost.revertedOnWriter} reverted on the writer, ${run.lost.lostOnPeers} lost on peers); writer ops ${run.writers.map((w) => w.ops).join(' / ')}, failed ${run.writers.map((w) => w.failures).join(' / ')}`);
     if (run.fullTreeIdentical !== undefined) lines.push(`  whole tree (big) identical on every node at the end: ${run.fullTreeIdentical ? 'yes' : 'NO'}`);
-    for (const d of run.differencesAtDeadline) lines.push(`  node ${d.node} differs from node 0 in ${d.count} paths: ${d.paths.slice(0, 10).join(', ')}`);
+    for (const d of run.differencesAtDeadline) {
+      lines.push(`  node ${d.node} differs from node 0 in ${d.count} paths:`);
+      for (const path of d.paths.slice(0, 10)) lines.push(`    ${path}`);
+    }
     for (const c of run.lost.changes.slice(0, 20)) {
       lines.push(`  ${c.path} on node ${c.node}${c.node === c.writer ? ' (the writer: reverted)' : ` (writer ${c.writer}: lost)`}: expected ${c.expected}, found ${c.found}`);
     }

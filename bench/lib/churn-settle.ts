@@ -1,5 +1,5 @@
 import { sleep } from './stats.js';
-import { diffSnapshots, type TreeScanner, type TreeSnapshot } from './tree-snapshot.js';
+import { describeEntry, diffSnapshots, type TreeScanner, type TreeSnapshot } from './tree-snapshot.js';
 
 export interface SettleResult {
   /** From `since` until the end of the first scan that found every node's tree identical, ms; undefined: not within the deadline. */
@@ -7,7 +7,7 @@ export interface SettleResult {
   scans: number;
   /** The last scan of every node. */
   trees: TreeSnapshot[];
-  /** Where the last scan still differed from node 0's tree: node -> differing paths (first 20) and their count. */
+  /** Where the last scan still differed from node 0's tree: node -> differing paths (first 20, with what each side holds) and their count. */
   differences: Array<{ node: number; count: number; paths: string[] }>;
 }
 
@@ -25,7 +25,8 @@ export async function waitIdentical(scanners: TreeScanner[], since: number, dead
     const base = trees[0] as TreeSnapshot;
     const differences = trees.slice(1).map((tree, i) => {
       const paths = diffSnapshots(base, tree);
-      return { node: i + 1, count: paths.length, paths: paths.slice(0, 20) };
+      const shown = paths.slice(0, 20).map((rel) => `${rel} (node 0: ${describeEntry(base.get(rel))}; node ${i + 1}: ${describeEntry(tree.get(rel))})`);
+      return { node: i + 1, count: paths.length, paths: shown };
     }).filter((d) => d.count > 0);
     const now = performance.now();
     if (differences.length === 0) return { identicalAfterMs: now - since, scans, trees, differences };
