@@ -11,12 +11,20 @@ export class Cleanup {
   private readonly actions: Array<() => Promise<unknown>> = [];
 
   constructor() {
+    let stopping = false;
+    // `on`, not `once`: execa's signal-exit re-raises the signal (ending the process before
+    // the cleanup ran) when it finds no other listener left; a second Ctrl-C ends at once.
     const onSignal = (signal: NodeJS.Signals): void => {
+      if (stopping) {
+        console.error(`\n${signal} again: exiting without finishing the cleanup`);
+        process.exit(130);
+      }
+      stopping = true;
       console.error(`\n${signal}: stopping agents and removing clusters`);
       void this.run().finally(() => process.exit(130));
     };
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
   }
 
   add(action: () => Promise<unknown>): () => Promise<void> {
