@@ -187,10 +187,11 @@ export class XLoopAgent implements SyncAgent {
  * Another daemon for comparison (e.g. the original inotify_csync.sh), from
  * INOTIFY_CSYNC_BENCH_OTHER="command args": split on spaces into an argv
  * array (no shell). `{host}`, `{db}`, `{port}`, `{etc}`, `{config}` and
- * `{dir}` are replaced with node A's values; without any `{...}` the
- * cluster's csync2 options (`-N host -D db -p port`) are appended. It runs on
- * node A with CSYNC2_SYSTEM_DIR set, in its own process group (stopped with
- * SIGTERM, then SIGKILL, to that group only), while the bench runs node B's server.
+ * `{dir}` are replaced with its node's values (node A unless `placement`
+ * says otherwise); without any `{...}` the cluster's csync2 options (`-N host
+ * -D db -p port`) are appended. It runs with CSYNC2_SYSTEM_DIR set, in its own
+ * process group (stopped with SIGTERM, then SIGKILL, to that group only),
+ * while the bench runs the peers' servers (node B's unless placed).
  */
 export class OtherAgent implements SyncAgent {
   readonly name: string;

@@ -1,9 +1,8 @@
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { LocalCluster } from '../../src/cluster/local-cluster.js';
 import { ChurnWriter, type WriterResult } from './churn-writer.js';
 import { probeLatency, type FreezeWindow, type ProbeLatency } from './churn-latency.js';
-import { PROBE_DIR, ProbeRunner } from './churn-probes.js';
+import { ProbeRunner } from './churn-probes.js';
+import { prepareNodes, waitAllSyncing, type ChurnSetup } from './churn-setup.js';
 import { waitIdentical } from './churn-settle.js';
 import { makeSystem, type ChurnSystem, type SystemKind, type SystemSettings } from './churn-systems.js';
 import { verifyModels, type VerifyResult } from './churn-verify.js';
@@ -12,17 +11,9 @@ import { loadAverage } from './proc.js';
 import type { Cleanup } from './run.js';
 import { SETTLE_MS } from './run.js';
 import { sleep } from './stats.js';
-import { createTree, type TreeSpec } from './tree.js';
+import type { TreeSpec } from './tree.js';
+import { FreezeSchedule, type FreezePlan } from './freeze-schedule.js';
 import { TreeScanner } from './tree-snapshot.js';
-
-export interface FreezePlan {
-  /** The node whose processes are SIGSTOPped. */
-  node: number;
-  /** Second of the churn at which it is frozen. */
-  atS: number;
-  /** For how many seconds. */
-  forS: number;
-}
 
 export interface ChurnOptions {
   /** Nodes of the cluster; a writer and a sync system on each. @default 3 */
@@ -50,7 +41,7 @@ export interface ChurnRunResult {
   nodes: number;
   /** From start() until the system synced a file from every node to every other, ms. */
   startToSyncingMs: number;
-  setup: { treeFiles: number; createMs: number; initMs: number[] };
+  setup: ChurnSetup;
   writers: WriterResult[];
   probes: ProbeLatency;
   /** Each probe: writer node, second of the churn it was written at, and per node its time until arrival, ms (null: writer itself or a miss). */
@@ -67,53 +58,6 @@ export interface ChurnRunResult {
   extra: Record<string, unknown>;
 }
 
-/** Until a file written on every node is on every other node (the system demonstrably syncs). */
-async function waitAllSyncing(roots: string[], timeoutMs: number): Promise<number> {
-  const started = performance.now();
-  const files = roots.map((root, i) => ({ rel: join(PROBE_DIR, `ready-${i}`), bytes: Buffer.from(`ready ${i} ${Date.now()} ${Math.random()}\n`) }));
-  await Promise.all(files.map((f, i) => writeFile(join(roots[i] as string, f.rel), f.bytes)));
-  const pending = new Set(roots.flatMap((_, target) => files.map((_, from) => `${from}>${target}`)).filter((k) => k.split('>')[0] !== k.split('>')[1]));
-  while (pending.size > 0) {
-    if (performance.now() - started > timeoutMs) throw new Error(`not syncing within ${timeoutMs / 1000} s: still missing ${[...pending].join(', ')} (from>to)`);
-    for (const key of [...pending]) {
-      const [from, target] = key.split('>').map(Number) as [number, number];
-      const file = files[from] as { rel: string; bytes: Buffer };
-      try {
-        if ((await readFile(join(roots[target] as string, file.rel))).equals(file.bytes)) pending.delete(key);
-      } catch {
-        // not there yet
-      }
-    }
-    await sleep(10);
-  }
-  return performance.now() - started;
-}
-
-/** Files and directories every node starts with: the writers' subtrees, the probe directory, the optional big tree. */
-async function prepare(cluster: LocalCluster, options: ChurnOptions, log: (line: string) => void): Promise<ChurnRunResult['setup']> {
-  const roots = cluster.nodes.map((n) => n.dir);
-  for (const root of roots) {
-    await mkdir(join(root, PROBE_DIR));
-    for (let w = 0; w < roots.length; w++) await mkdir(join(root, `w${w}`));
-  }
-  let treeFiles = 0;
-  const createStarted = performance.now();
-  if (options.bigTree) {
-    treeFiles = await createTree(roots, options.bigTree);
-    log(`created ${treeFiles.toLocaleString('en-US')} files (all nodes) in ${((performance.now() - createStarted) / 1000).toFixed(1)} s`);
-  }
-  const createMs = performance.now() - createStarted;
-  // Every node's database knows the identical starting tree, as an admin's `csync2 -cIr /` leaves it.
-  const initMs: number[] = [];
-  for (let index = 0; index < roots.length; index++) {
-    const started = performance.now();
-    const result = await cluster.csync2(index, ['-cIr', '/']);
-    if (result.exitCode !== 0) throw new Error(`csync2 -cIr / on node ${index} exited ${result.exitCode}: ${String(result.stderr).slice(0, 500)}`);
-    initMs.push(performance.now() - started);
-  }
-  return { treeFiles, createMs, initMs };
-}
-
 /**
  * One system on a fresh cluster: writers and probes on every node for the
  * churn's length (a peer optionally frozen meanwhile), then the wait until
@@ -123,7 +67,7 @@ export async function runChurn(cleanup: Cleanup, kind: SystemKind, options: Chur
   const cluster = await LocalCluster.create({ nodes: options.nodes });
   const destroy = cleanup.add(() => cluster.destroy());
   try {
-    const setup = await prepare(cluster, options, log);
+    const setup = await prepareNodes(cluster, options.bigTree, log);
     const roots = cluster.nodes.map((n) => n.dir);
     const system = makeSystem(kind, cluster, options.settings);
     const stopSystem = cleanup.add(() => system.stop());
@@ -198,35 +142,4 @@ function extraOf(system: ChurnSystem): Record<string, unknown> {
   const out: Record<string, unknown> = { logTails: logs.map((lines) => lines.slice(-150)) };
   if ('exitCodes' in system && typeof system.exitCodes === 'function') out.exitCodes = (system.exitCodes as () => unknown)();
   return out;
-}
-
-/**
- * SIGSTOP of a node at `atS` of the churn, SIGCONT `forS` later; the cleanup
- * thaws it on an error or Ctrl-C, and cancel() drops a freeze not yet begun.
- */
-class FreezeSchedule {
-  private cancelled = false;
-  readonly done: Promise<(FreezeWindow & { pids: number[] }) | undefined>;
-
-  constructor(cleanup: Cleanup, system: ChurnSystem, plan: FreezePlan, origin: number, log: (line: string) => void) {
-    this.done = (async () => {
-      await sleep(origin + plan.atS * 1000 - performance.now());
-      if (this.cancelled) return undefined;
-      const frozen = system.freeze(plan.node);
-      const frozenAt = performance.now();
-      const undo = cleanup.add(async () => frozen.resume());
-      log(`${system.name}: node ${plan.node} frozen (SIGSTOP to ${frozen.pids.length} processes) at ${plan.atS} s for ${plan.forS} s`);
-      while (!this.cancelled && performance.now() < frozenAt + plan.forS * 1000) await sleep(Math.min(100, frozenAt + plan.forS * 1000 - performance.now()));
-      await undo();
-      const thawedAt = performance.now();
-      log(`${system.name}: node ${plan.node} thawed (SIGCONT)`);
-      return { node: plan.node, frozenAt, thawedAt, pids: frozen.pids };
-    })();
-    // A failure shows where the result is awaited; never as an unhandled rejection.
-    this.done.catch(() => undefined);
-  }
-
-  cancel(): void {
-    this.cancelled = true;
-  }
 }

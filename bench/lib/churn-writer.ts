@@ -41,6 +41,7 @@ export interface ChurnWriterOptions {
   subtree: string;
   /** Operations per second. @default 24 */
   rate: number;
+  /** The node's own stream of the run's seed (Prng.forStream), so a seed replays the same operations. */
   prng: Prng;
 }
 
