@@ -21,7 +21,7 @@ import { readBatch } from '../queue/read-batch.js';
 import { defaultArgumentBudget } from '../sync/argument-chunks.js';
 import { probeCsync2 } from '../sync/csync2-capabilities.js';
 import { Csync2Client } from '../sync/csync2-client.js';
-import { Csync2Server } from '../sync/csync2-server.js';
+import { Csync2Listener } from '../sync/csync2-listener.js';
 import { IncomingRsync } from '../sync/incoming-rsync.js';
 import { peerUnreachable, RsyncSender } from '../sync/rsync-sender.js';
 import { SyncEngine } from '../sync/sync-engine.js';
@@ -30,6 +30,7 @@ import { excludeRegexMatcher } from '../watch/exclude-test.js';
 import { WatchLimitError } from '../watch/inotify-watcher.js';
 import { countWatchedDirectories, readMaxUserWatches, watchLimitMessage } from '../watch/watch-limit.js';
 import type { WatchEvent } from '../watch/event-record.js';
+import { RenamedDirectories } from '../watch/renamed-directories.js';
 import { InstanceLock } from './instance-lock.js';
 import { requireBinaries } from './preflight.js';
 import { SyncLoop } from './sync-loop.js';
@@ -49,19 +50,16 @@ export interface DaemonEvents {
   synced: [{ kind: 'batch' | 'full-sync'; paths: number; ms: number; ok: boolean }];
 }
 
-/** Server options csync2 -ii understands, taken from the user's csync2 options. */
-function serverArgs(options: ResolvedOptions): string[] {
+/** Options each `csync2 -i` session gets, taken from the user's csync2 options. */
+function sessionArgs(options: ResolvedOptions): string[] {
   const { csync2 } = options;
   return [
     '-N', csync2.host,
     ...(csync2.database ? ['-D', csync2.database] : []),
     ...(csync2.configName ? ['-C', csync2.configName] : []),
-    ...(csync2.port ? ['-p', csync2.port] : []),
   ];
 }
 
-/** Quiet time after the last directory rename before the full sync that follows renames. */
-const DIRECTORY_MOVE_SETTLE_MS = 1500;
 
 /** csync2 names files under a prefix `%name%/rest`: the real path on this host. */
 function resolveCsync2Name(name: string, prefixes: Record<string, string>): string | undefined {
@@ -69,6 +67,17 @@ function resolveCsync2Name(name: string, prefixes: Record<string, string>): stri
   if (!match) return name.startsWith('/') ? name : undefined;
   const base = prefixes[match[1] ?? ''];
   return base === undefined ? undefined : `${base}${match[2] ?? ''}`;
+}
+
+/** The entry directly below the watch root that holds `path` (the subtree a rename's effects stay in). */
+function topLevelUnder(path: string, roots: readonly string[]): string | undefined {
+  for (const root of roots) {
+    const prefix = root.endsWith('/') ? root : `${root}/`;
+    if (!path.startsWith(prefix)) continue;
+    const first = path.slice(prefix.length).split('/')[0];
+    return first ? `${prefix}${first}` : undefined;
+  }
+  return undefined;
 }
 
 /**
@@ -83,7 +92,7 @@ export class Daemon extends EventEmitter<DaemonEvents> {
   private readonly queue: QueueFile;
   private readonly lock: InstanceLock;
   private readonly reader: BatchReader;
-  private server: Csync2Server | undefined;
+  private server: Csync2Listener | undefined;
   private watchers: WatchSupervisor | undefined;
   private loop: SyncLoop | undefined;
   private engine: SyncEngine | undefined;
@@ -94,6 +103,8 @@ export class Daemon extends EventEmitter<DaemonEvents> {
   /** When a peer's rsync last wrote into the tree: local checks wait for its csync2 update. */
   private readonly incoming: IncomingRsync;
   private stopPromise: Promise<void> | undefined;
+  /** Renamed directories, checked again as subtrees once renames settle. */
+  private readonly renamed = new RenamedDirectories({ recheck: (path) => this.queue.append(path) });
   readonly startedAt = Date.now();
   eventsSeen = 0;
   overflows = 0;
@@ -149,6 +160,8 @@ export class Daemon extends EventEmitter<DaemonEvents> {
     const unfinished = diedPid === undefined ? [] : this.unfinishedPaths();
     this.queue.open();
 
+    if (options.runServer) await this.startServer();
+
     const client = new Csync2Client({
       children: this.children,
       log: log.withTag('csync2'),
@@ -156,18 +169,15 @@ export class Daemon extends EventEmitter<DaemonEvents> {
       timeoutMs: options.csync2TimeoutMs,
       argumentBudget: defaultArgumentBudget(),
       capabilities: await probeCsync2(),
+      gate: this.server?.gate,
     });
-
-    if (options.runServer) await this.startServer();
 
     const engine = (this.engine = new SyncEngine({
       client,
-      server: this.server,
       incoming: this.incoming,
       peers: scope.peers,
       pushes: scope.pushes,
       parallelUpdates: options.parallelUpdates,
-      maxParallel: options.maxParallelPeers,
       maxWaitMs: options.maxWaitMs,
       log: log.withTag('sync'),
       onStalePath: (name) => {
@@ -220,8 +230,9 @@ export class Daemon extends EventEmitter<DaemonEvents> {
       log.withTag('sync').info(`RECOVERY: the previous daemon (PID ${diedPid}) did not stop cleanly; sending its ${unfinished.length} last queued paths again`);
       const existing = unfinished.filter((path) => existsSync(path));
       if (existing.length > 0) await client.markDirty(existing);
-      await engine.updatePeers(true);
+      engine.requestUpdates();
     }
+    await engine.settled();
     this.state = 'running';
     this.loopDone = this.loop.run();
     log.info(`running: watching ${scope.watchRoots.length} root(s) for ${scope.peers.length} peer(s)`);
@@ -252,33 +263,18 @@ export class Daemon extends EventEmitter<DaemonEvents> {
     }
   }
 
+  /** This node's csync2 server: the daemon accepts peers' connections and runs `csync2 -i` on each (SessionGate). */
   private async startServer(): Promise<void> {
     const log = this.log.withTag('server');
-    this.server = new Csync2Server({
+    this.server = new Csync2Listener({
       children: this.children,
       log,
-      args: serverArgs(this.options),
+      host: this.options.csync2.host,
       port: Number(this.options.csync2.port ?? 30865),
-      onExit: (reason) => {
-        if (this.state === 'draining' || this.state === 'stopped') return;
-        log.warn(`SERVER: csync2 server ${reason}; restarting it`);
-        setTimeout(() => void this.restartServer(1), 1000);
-      },
+      sessionArgs: sessionArgs(this.options),
     });
     await this.server.start();
-    log.info(`SERVER: csync2 -ii -t ${serverArgs(this.options).join(' ')} running (PID ${this.server.pid})`);
-  }
-
-  private async restartServer(attempt: number): Promise<void> {
-    if (!this.server || this.state === 'draining' || this.state === 'stopped') return;
-    try {
-      await this.server.start();
-      this.log.withTag('server').info(`SERVER: csync2 server running again (PID ${this.server.pid})`);
-    } catch (error) {
-      const delay = Math.min(30_000, 1000 * 2 ** attempt);
-      this.log.withTag('server').warn(`SERVER: ${(error as Error).message}; next attempt in ${delay / 1000} s`);
-      setTimeout(() => void this.restartServer(attempt + 1), delay);
-    }
+    log.info(`SERVER: accepting csync2 peers on ${this.server.listening}, one csync2 -i ${sessionArgs(this.options).join(' ')} per connection`);
   }
 
   private async startWatchers(scope: SyncScope): Promise<void> {
@@ -325,10 +321,8 @@ export class Daemon extends EventEmitter<DaemonEvents> {
     const path = this.filter?.(event);
     if (path !== undefined) this.queue.append(path);
     if (event.isDir && (event.events.includes('MOVED_FROM') || event.events.includes('MOVED_TO'))) {
-      // inotifywait -r keeps a path per watch and renames them on its own; after quick nested
-      // renames (measured in the churn test) it can report events under a stale path, so a
-      // removed or renamed tree may linger on peers. A full sync once the renames settle fixes it.
-      this.loop?.requestFullSync('directories were renamed', DIRECTORY_MOVE_SETTLE_MS);
+      const scope = topLevelUnder(event.path, this.scope?.watchRoots ?? []);
+      if (scope !== undefined) this.renamed.noteRename(scope);
     }
   }
 
@@ -364,13 +358,20 @@ export class Daemon extends EventEmitter<DaemonEvents> {
     if (wasRunning) log.info('stopping: draining');
     await this.watchers?.stop();
     this.loop?.stop();
+    this.renamed.stop();
     if (this.loopDone) {
+      // The running batch and the peers' running updates may finish (bounded); no new update starts.
+      const work = this.loopDone.then(async () => {
+        this.engine?.stop();
+        await this.engine?.settled();
+      });
       const finished = await Promise.race([
-        this.loopDone.then(() => true),
+        work.then(() => true),
         new Promise<boolean>((resolve) => setTimeout(() => resolve(false), graceMs).unref()),
       ]);
       if (!finished) log.warn(`a csync2 call still ran after ${graceMs / 1000} s; ending it`);
     }
+    this.engine?.stop();
     await this.server?.stop();
     await this.children.stopAll(3000);
     await this.reader.close();

@@ -169,8 +169,6 @@ export class SyncLoop {
     }
     if (this.fullSyncReason !== undefined) times.push(this.fullSyncRetryAt);
     if (this.retryPaths.size > 0) times.push(this.retryPathsAt);
-    const peerRetry = engine.nextRetryAt();
-    if (peerRetry !== undefined) times.push(peerRetry);
     if (settings.fullSyncIntervalMs > 0) times.push(this.lastFullSyncAt + settings.fullSyncIntervalMs);
     return Math.max(0, Math.min(...times) - now);
   }
@@ -228,6 +226,14 @@ export class SyncLoop {
     queue.flush();
     this.checkQueueFile();
     const now = Date.now();
+    // Housekeeping runs on time under steady load too: a busy site never has a quiet queue.
+    if (this.linesRead >= settings.numLinesUntilReset) {
+      this.resetQueue();
+      return;
+    }
+    if (settings.fullSyncIntervalMs > 0 && now - this.lastFullSyncAt >= settings.fullSyncIntervalMs && this.fullSyncReason === undefined) {
+      this.requestFullSync('periodic');
+    }
     // A due full sync goes first, so endless small batches cannot starve it.
     if (this.fullSyncReason !== undefined && now >= this.fullSyncRetryAt) {
       await this.fullSync(this.fullSyncReason);
@@ -253,20 +259,6 @@ export class SyncLoop {
     // Nothing unread (the records that woke the loop may have been emptied away with a truncated file).
     this.firstPendingAt = undefined;
     if (now - (this.stats.lastBatch?.at ?? 0) >= IDLE_AFTER_MS) this.options.onIdle?.();
-    if (this.linesRead >= settings.numLinesUntilReset) {
-      // Everything is read and no append can run before truncate() returns: nothing is lost.
-      log.info(`RESET QUEUE LOG: ${this.linesRead} records read; emptying ${queue.path}, then a full sync`);
-      queue.truncate();
-      this.offset = 0;
-      this.linesRead = 0;
-      this.stats.resets++;
-      await this.fullSync('after queue reset');
-      return;
-    }
-    if (settings.fullSyncIntervalMs > 0 && now - this.lastFullSyncAt >= settings.fullSyncIntervalMs) {
-      await this.fullSync('periodic');
-      return;
-    }
     if (this.retryPaths.size > 0 && now >= this.retryPathsAt) {
       const paths = [...this.retryPaths];
       this.retryPaths.clear();
@@ -274,8 +266,6 @@ export class SyncLoop {
       await this.syncPaths(paths);
       return;
     }
-    const peerRetry = this.options.engine.nextRetryAt();
-    if (peerRetry !== undefined && now >= peerRetry) await this.options.engine.updatePeers(false);
   }
 
   private async runBatch(plan: ReturnType<typeof planBatch>, records: number): Promise<void> {
@@ -317,6 +307,21 @@ export class SyncLoop {
     this.options.log.debug(`batch of ${paths.length} paths done in ${ms} ms${result.ok ? '' : ' (with errors, retrying)'}`);
   }
 
+  /**
+   * RESET QUEUE LOG: the file is emptied and the records not read yet are
+   * carried over to its start; a full sync follows (the bash design's), first
+   * in line, so whatever happened around the reset is covered.
+   */
+  private resetQueue(): void {
+    const { queue, log } = this.options;
+    const carried = queue.resetKeepingTail(this.offset);
+    log.info(`RESET QUEUE LOG: ${this.linesRead} records read; emptied ${queue.path}${carried ? ` (${carried} bytes not read yet carried over)` : ''}, then a full sync`);
+    this.offset = 0;
+    this.linesRead = 0;
+    this.stats.resets++;
+    this.requestFullSync('after queue reset');
+  }
+
   /** Moves the read position past records a successful full sync covered, counting them toward the reset. */
   private async skipCovered(coveredUpTo: number): Promise<void> {
     const { queue, reader } = this.options;
@@ -335,9 +340,9 @@ export class SyncLoop {
     // Changes queued before the check starts are covered by it: they need no batch of their own.
     this.options.queue.flush();
     const coveredUpTo = this.options.queue.size();
-    const { checked, updated } = await engine.fullSync();
+    const { checked } = await engine.fullSync();
     if (checked) await this.skipCovered(coveredUpTo);
-    const ok = checked && updated;
+    const ok = checked;
     const ms = Date.now() - started;
     this.lastFullSyncAt = Date.now();
     this.stats.fullSyncs++;
@@ -353,7 +358,7 @@ export class SyncLoop {
         // Usually files changing under csync2's feet: retried within seconds, not minutes.
         this.fullSyncRetryAt = Date.now() + Math.min(5000, backoffDelay(this.fullSyncFailures, DEFAULT_BACKOFF));
       }
-      log.warn(`FULL SYNC finished with errors after ${(ms / 1000).toFixed(1)} s; ${checked ? 'failed peers are retried with backoff' : 'the full sync is retried'}`);
+      log.warn(`FULL SYNC finished with errors after ${(ms / 1000).toFixed(1)} s; the full sync is retried`);
     }
     return ok;
   }

@@ -1,4 +1,4 @@
-import { accessSync, closeSync, constants, fstatSync, ftruncateSync, mkdirSync, openSync, statSync, writeSync } from 'node:fs';
+import { accessSync, closeSync, constants, fstatSync, ftruncateSync, mkdirSync, openSync, readFileSync, statSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { EnvironmentError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
@@ -156,6 +156,22 @@ export class QueueFile {
     } catch {
       return true;
     }
+  }
+
+  /**
+   * RESET QUEUE LOG under load: the records from `offset` on (not read yet) are
+   * written again at the start of the emptied file. The daemon is the file's
+   * only writer and this runs synchronously, so no append can come in between.
+   * Returns the bytes carried over: the reader's new offset is 0.
+   */
+  resetKeepingTail(offset: number): number {
+    this.flush();
+    if (this.fd === undefined) return 0;
+    const tail = readFileSync(this.path).subarray(offset);
+    ftruncateSync(this.fd);
+    if (tail.length > 0) writeSync(this.fd, tail);
+    this.written = tail.length;
+    return tail.length;
   }
 
   /** Empties the file (RESET QUEUE LOG). Call only when every record has been read. */

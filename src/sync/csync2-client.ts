@@ -3,6 +3,7 @@ import type { ChildProcesses } from '../process/child-processes.js';
 import { chunkArguments } from './argument-chunks.js';
 import type { Csync2Capabilities } from './csync2-capabilities.js';
 import { classifyCsync2Exit, type Csync2Outcome } from './csync2-outcome.js';
+import { processIoCount } from '../process/process-io.js';
 
 export interface Csync2ClientOptions {
   children: ChildProcesses;
@@ -16,6 +17,14 @@ export interface Csync2ClientOptions {
   argumentBudget: number;
   /** What the installed csync2 can do (`-b`, dirty marks at -v). */
   capabilities: Csync2Capabilities;
+  /** Keeps checks and the peers' incoming sessions apart (the daemon's own server); checks run through it. */
+  gate?: CheckGate;
+}
+
+/** Orders this node's checks, its updates and the peers' sessions (SessionGate). */
+export interface CheckGate {
+  exclusive<T>(work: () => Promise<T>): Promise<T>;
+  update<T>(work: (ticket: { setPid(pid: number | undefined): void }) => Promise<T>): Promise<T>;
 }
 
 export interface Csync2Run {
@@ -25,16 +34,52 @@ export interface Csync2Run {
   durationMs: number;
 }
 
+/** Ends `subprocess` once its I/O counters stood still for `idleMs`; `stop()` says whether it did. */
+function endWhenIdle(subprocess: { pid?: number | undefined; kill(signal?: NodeJS.Signals): boolean }, idleMs: number): { stop(): boolean } {
+  let last: number | undefined;
+  let changedAt = Date.now();
+  let ended = false;
+  const timer = setInterval(() => {
+    const io = subprocess.pid === undefined ? undefined : processIoCount(subprocess.pid);
+    if (io !== last) {
+      last = io;
+      changedAt = Date.now();
+    } else if (Date.now() - changedAt >= idleMs) {
+      ended = true;
+      clearInterval(timer);
+      subprocess.kill('SIGTERM');
+    }
+  }, Math.min(500, idleMs));
+  timer.unref();
+  return {
+    stop: () => {
+      clearInterval(timer);
+      return ended;
+    },
+  };
+}
+
 /** Runs csync2 client commands: argument arrays, a timeout, and every exit code looked up. */
 export class Csync2Client {
   constructor(private readonly options: Csync2ClientOptions) {}
 
-  async run(args: readonly string[], listing = false): Promise<Csync2Run> {
+  /** A call that reads the tree into the database (`-c`, `-m`): never while a peer's session applies files here. */
+  private runCheck(args: readonly string[]): Promise<Csync2Run> {
+    const { gate } = this.options;
+    return gate ? gate.exclusive(() => this.run(args)) : this.run(args);
+  }
+
+  /** True when checks are kept apart from incoming sessions; `-x` would then hold the gate during its updates. */
+  get gated(): boolean {
+    return this.options.gate !== undefined;
+  }
+
+  async run(args: readonly string[], listing = false, onSpawn?: (pid: number | undefined) => void, idleTimeoutMs?: number): Promise<Csync2Run> {
     const { children, passThrough, env, timeoutMs, log } = this.options;
     const argv = [...passThrough, ...args];
     const started = performance.now();
     log.debug(`csync2 ${argv.length > 12 ? `${argv.slice(0, 12).join(' ')} ... (${argv.length} args)` : argv.join(' ')}`);
-    const result = await children.start('csync2', argv, {
+    const subprocess = children.start('csync2', argv, {
       env,
       stdin: 'ignore',
       reject: false,
@@ -44,14 +89,22 @@ export class Csync2Client {
       maxBuffer: 64 * 1024 * 1024,
       all: true,
     });
+    onSpawn?.(subprocess.pid);
+    const idle = idleTimeoutMs === undefined ? undefined : endWhenIdle(subprocess, idleTimeoutMs);
+    const result = await subprocess;
+    const endedIdle = idle?.stop() ?? false;
     const stdout = String(result.stdout ?? '');
     // csync2 prints some errors on stdout (e.g. "Found .../csync2.lock"): classify on both.
     const stderr = String(result.all ?? result.stderr ?? '');
     const spawnError = result.failed && result.exitCode === undefined && !result.timedOut && !result.isTerminated
       ? (result.originalMessage ?? result.shortMessage)
       : undefined;
-    const outcome = classifyCsync2Exit({ exitCode: result.exitCode, stderr, timedOut: result.timedOut, spawnError }, listing);
-    return { outcome, stdout, stderr, durationMs: performance.now() - started };
+    const outcome: Csync2Outcome = endedIdle
+      ? { kind: 'timeout', detail: `no answer: no progress for ${Math.round((idleTimeoutMs ?? 0) / 1000)} s, ended` }
+      : classifyCsync2Exit({ exitCode: result.exitCode, stderr, timedOut: result.timedOut, spawnError }, listing);
+    const durationMs = performance.now() - started;
+    log.debug(`csync2 ${args.filter((arg) => arg.startsWith('-')).join(' ')}: ${outcome.kind} in ${Math.round(durationMs)} ms`);
+    return { outcome, stdout, stderr, durationMs };
   }
 
   /**
@@ -76,7 +129,7 @@ export class Csync2Client {
     let marked = 0;
     const verbose = this.options.passThrough.some((arg) => /^-[a-zA-Z]*v/.test(arg)) ? [] : ['-v'];
     for (const chunk of chunkArguments(paths, this.options.argumentBudget)) {
-      const { outcome, stderr } = await this.run([...verbose, '-cr', '--', ...chunk]);
+      const { outcome, stderr } = await this.runCheck([...verbose, '-cr', '--', ...chunk]);
       const count = stderr.match(/^Marking file as dirty: /gm)?.length ?? 0;
       if (count > 0) this.sawDirtyMark = true;
       marked += count;
@@ -92,7 +145,7 @@ export class Csync2Client {
   async markDirty(paths: readonly string[]): Promise<Csync2Outcome> {
     let firstFailure: Csync2Outcome | undefined;
     for (const chunk of chunkArguments(paths, this.options.argumentBudget)) {
-      const { outcome } = await this.run(['-m', '--', ...chunk]);
+      const { outcome } = await this.runCheck(['-m', '--', ...chunk]);
       if (outcome.kind !== 'ok') firstFailure ??= outcome;
     }
     return firstFailure ?? { kind: 'ok' };
@@ -100,17 +153,23 @@ export class Csync2Client {
 
   /** `csync2 -cr /`: marks every changed file under every include dirty. */
   async checkAll(): Promise<Csync2Run> {
-    return this.run(['-cr', '/']);
+    return this.runCheck(['-cr', '/']);
   }
 
-  /** `csync2 -u [-b] -P PEER`, or `csync2 -u` for all peers at once. */
-  async update(peer?: string): Promise<Csync2Run> {
+  /**
+   * `csync2 -u [-b] -P PEER`, or `csync2 -u` for all peers at once; with
+   * `idleTimeoutMs` it is ended when it does no I/O that long (a peer that does
+   * not answer); `gated: false` runs it beside this node's checks.
+   */
+  async update(peer?: string, options: { idleTimeoutMs?: number; gated?: boolean } = {}): Promise<Csync2Run> {
     const args = ['-u'];
     if (peer !== undefined) {
       if (this.options.capabilities.supportsBatchFlag) args.push('-b');
       args.push('-P', peer);
     }
-    return this.run(args);
+    const gate = options.gated === false ? undefined : this.options.gate;
+    if (!gate) return this.run(args, false, undefined, options.idleTimeoutMs);
+    return gate.update((ticket) => this.run(args, false, (pid) => ticket.setPid(pid), options.idleTimeoutMs));
   }
 
   /** `csync2 -x`: check everything and update all peers. */

@@ -14,6 +14,14 @@ export type Csync2Outcome =
    * names are checked again and the update rerun soon. Not the peer's fault.
    */
   | { kind: 'vanished'; detail: string }
+  /**
+   * The peer holds its own change of a file this node sends, and csync2's
+   * `auto` rule did not pick this node's version (`Lost 'younger/older' test`,
+   * or no auto rule): the peer answered, it is not down. The peer's own update
+   * settles it; versions written within the same second stay a conflict for
+   * csync2 (it compares mtimes in whole seconds) until one side changes again.
+   */
+  | { kind: 'conflict'; detail: string }
   /** Killed after hanging past its timeout: retry. */
   | { kind: 'timeout'; detail: string }
   /** Anything else: logged with csync2's own words, retried. */
@@ -36,6 +44,10 @@ export function lastErrorLine(stderr: string): string {
   return lines.find((line) => line.startsWith('ERROR')) ?? lines.at(-1) ?? '';
 }
 
+function lastConflictLine(stderr: string): string | undefined {
+  return stderr.split('\n').map((line) => line.trim()).filter((line) => /conflict/i.test(line)).at(-1);
+}
+
 /** csync2 2.0 documents only exit codes 0 and 1 (2 for the listing modes); the text tells the cause. */
 export function classifyCsync2Exit(result: Csync2Exit, listing = false): Csync2Outcome {
   if (result.spawnError) return { kind: 'failed', detail: result.spawnError };
@@ -48,6 +60,9 @@ export function classifyCsync2Exit(result: Csync2Exit, listing = false): Csync2O
   }
   if (/csync2\.lock|database is locked|exceedingly busy|SQLITE_BUSY/i.test(result.stderr)) {
     return { kind: 'locked', detail };
+  }
+  if (/Do not auto-resolve conflict|File is also marked dirty here/i.test(result.stderr)) {
+    return { kind: 'conflict', detail: lastConflictLine(result.stderr) ?? detail };
   }
   const errors = result.stderr.split('\n').filter((line) => /error/i.test(line) && !/^Finished with \d+ errors?\.$/.test(line.trim()));
   if (errors.length > 0 && errors.every((line) => /Cant stat |No such file or directory/.test(line))) {

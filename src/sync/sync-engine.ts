@@ -1,8 +1,8 @@
 import type { Peer } from '../config/types.js';
 import type { Logger } from '../log/logger.js';
 import type { Csync2Client, Csync2Run } from './csync2-client.js';
-import type { Csync2Server } from './csync2-server.js';
 import type { IncomingRsync } from './incoming-rsync.js';
+import { PeerUpdater } from './peer-updater.js';
 import {
   DEFAULT_BACKOFF,
   newPeerHealth,
@@ -15,29 +15,24 @@ import {
 
 export interface SyncEngineOptions {
   client: Csync2Client;
-  /** This node's server, when the daemon runs it: client calls wait until it is quiet. */
-  server?: Csync2Server;
   /** A peer's rsync writing into this tree: checks wait until it ended and the peer's csync2 update came. */
   incoming?: IncomingRsync;
   peers: Peer[];
   /** False on a host that is read-only in all its groups: it never runs `csync2 -u`. */
   pushes: boolean;
-  /** One `csync2 -u -P PEER` per peer at once (else one `csync2 -u`, or `-x` for a full sync). */
+  /** One `csync2 -u -P PEER` per peer, each in its own pipeline (else one `csync2 -u` for all, or `-x` for a full sync). */
   parallelUpdates: boolean;
-  /** How many peer updates run at once. */
-  maxParallel: number;
-  /** How long one peer's update runs alone before the next starts beside it. @default 3000 */
-  staggerMs?: number;
-  /** The longest a change waits for a busy server before the client call runs anyway. */
+  /** The longest a check waits for a peer's rsync delivery and its csync2 update. */
   maxWaitMs: number;
   log: Logger;
   backoff?: BackoffPolicy;
+  /** An update still running after this long is reported: its peer does not answer. @default 5000 */
+  answerMs?: number;
   /** csync2 named a dirty file it could not find (`%prefix%/path` or a path): check it again. */
   onStalePath?: (name: string) => void;
+  /** An update finished (status). */
+  onUpdated?: () => void;
 }
-
-/** How long one peer's update runs alone before the next one starts beside it. */
-const STAGGER_MS = 3000;
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms).unref());
@@ -49,51 +44,75 @@ const LOCAL_FAILURE_BACKOFF: BackoffPolicy = { initialMs: 500, maxMs: 5000, remi
 export interface PathSyncResult {
   /** Paths whose `-cr` failed: retried with the next batch. */
   failedPaths: string[];
-  /** All steps succeeded for every peer that was tried. */
+  /** The check succeeded (the updates run in the peers' own pipelines). */
   ok: boolean;
 }
 
-/** Drives csync2 for a batch, a full sync or a retry, and keeps each peer's health. */
+/**
+ * Drives csync2 for a batch, a full sync or a retry, and keeps each peer's
+ * health. Checks run on the caller's turn; each peer's updates run in its own
+ * pipeline (PeerUpdater), so the next batch is checked while peers are updated
+ * and a peer that does not answer holds up no one else.
+ */
 export class SyncEngine {
   readonly peers: PeerHealth[];
   private readonly backoff: BackoffPolicy;
+  private readonly updaters: PeerUpdater[];
 
   constructor(private readonly options: SyncEngineOptions) {
     this.peers = options.peers.map((peer) => newPeerHealth(peer.name, peer.readOnly));
     this.backoff = options.backoff ?? DEFAULT_BACKOFF;
+    const common = {
+      log: options.log,
+      answerMs: options.answerMs,
+      onSettled: options.onUpdated,
+    };
+    this.updaters = !options.pushes || this.peers.length === 0
+      ? []
+      : options.parallelUpdates
+        ? this.peers.map((peer) => new PeerUpdater({
+          ...common,
+          peer,
+          update: () => this.updateOne(peer),
+          apply: (run) => this.applyPeerResult(peer, run),
+          retryAt: () => peer.retryAt,
+        }))
+        : [new PeerUpdater({
+          ...common,
+          peer: undefined,
+          update: () => options.client.update(),
+          apply: (run) => this.applySingleUpdate(run, false),
+          retryAt: () => Math.min(...this.peers.map((peer) => peer.retryAt)),
+        })];
   }
 
   /**
-   * Waits until no peer is delivering: no csync2 server session runs, no rsync
-   * writes into the tree, and a finished rsync's csync2 update has come. A check
-   * during a delivery would mark the peer's files dirty here and send them back.
-   * At most max_wait_time, or max_wait_time after an incoming rsync ended.
+   * Waits while a peer delivers with rsync: an rsync writes into the tree, or
+   * a finished rsync's csync2 update has not come yet. A check in between would
+   * mark the peer's files dirty here and send them back. (A peer's csync2
+   * session needs no wait here: the daemon's own server keeps checks and
+   * sessions apart, see SessionGate.) At most max_wait_time after the rsync ended.
    */
   async waitUntilQuiet(): Promise<void> {
-    const { server, incoming, maxWaitMs, log } = this.options;
+    const { incoming, maxWaitMs, log } = this.options;
+    if (!incoming) return;
     const deadline = Date.now() + maxWaitMs;
     let held = false;
-    for (;;) {
-      const serverBusy = server !== undefined && !server.isQuiet();
-      const receiving = incoming?.receiving() ?? false;
-      if (!serverBusy && !receiving) break;
-      if (receiving && !held) {
+    while (incoming.receiving()) {
+      if (!held) {
         held = true;
         log.info('INCOMING: a peer is writing into this tree with rsync; local checks wait until it and its csync2 update are done');
       }
       // Past the deadline only while a finished rsync's update is still to come (the hold bounds itself).
-      const overdue = Date.now() >= deadline;
-      if (overdue && !incoming?.awaitingUpdate()) {
-        log.debug(`${receiving ? 'rsync delivery' : 'csync2 server'} still busy after ${maxWaitMs} ms; going ahead`);
+      if (Date.now() >= deadline && !incoming.awaitingUpdate()) {
+        log.debug(`rsync delivery still busy after ${maxWaitMs} ms; going ahead`);
         break;
       }
-      const left = overdue ? 100 : deadline - Date.now();
-      if (serverBusy && server) await server.waitQuiet(Math.min(left, 250));
-      else await sleep(Math.min(left, 100));
+      await sleep(100);
     }
   }
 
-  /** Marks the paths dirty (`-cr`), then updates the peers. */
+  /** Marks the paths dirty (`-cr`), then asks every peer's pipeline to send them. */
   async syncPaths(paths: readonly string[]): Promise<PathSyncResult> {
     await this.waitUntilQuiet();
     const check = await this.options.client.check(paths);
@@ -107,74 +126,78 @@ export class SyncEngine {
       check.outcome.kind === 'ok' && check.marked === 0 && this.options.client.dirtyReportingConfirmed && this.peers.every((peer) => !peer.pending);
     if (nothingToSend) {
       this.options.log.debug(`csync2 -cr marked nothing dirty for ${paths.length} paths: no update needed`);
-      return { failedPaths: [], ok: true };
+    } else {
+      this.requestUpdates();
     }
-    const updated = await this.updatePeers(false);
-    return { failedPaths: check.failedPaths, ok: check.outcome.kind === 'ok' && updated };
+    return { failedPaths: check.failedPaths, ok: check.outcome.kind === 'ok' };
   }
 
   /**
-   * `csync2 -cr /` and the updates, or `csync2 -x` without parallel updates.
-   * `checked` false means the check itself failed and the whole full sync must
-   * be retried; failed updates alone are retried per peer.
+   * `csync2 -cr /` and the updates (or `csync2 -x` without parallel updates
+   * and without the daemon's own server). `checked` false means the check itself
+   * failed and the whole full sync must be retried; failed updates are retried per peer.
    */
-  async fullSync(): Promise<{ checked: boolean; updated: boolean }> {
+  async fullSync(): Promise<{ checked: boolean }> {
     await this.waitUntilQuiet();
     const { client, parallelUpdates, pushes, log } = this.options;
-    if (!parallelUpdates && pushes) {
+    // `-x` runs its updates inside the check's turn: with a gated server two nodes could wait for each other.
+    if (!parallelUpdates && pushes && !client.gated) {
+      await this.settled();
       const run = await client.syncAll();
-      const updated = this.applySingleUpdate(run, true);
-      const onlyPeersFailed = run.outcome.kind === 'ok' || run.outcome.kind === 'peer-unreachable';
-      return { checked: onlyPeersFailed, updated };
+      this.applySingleUpdate(run, true);
+      return { checked: run.outcome.kind === 'ok' || run.outcome.kind === 'peer-unreachable' };
     }
     const check = await client.checkAll();
     if (check.outcome.kind !== 'ok') {
       log.warn(`csync2 -cr / failed (${check.outcome.kind}: ${'detail' in check.outcome ? check.outcome.detail : ''}); the full sync is retried`);
     }
-    const updated = await this.updatePeers(true);
-    return { checked: check.outcome.kind === 'ok', updated };
+    this.requestUpdates();
+    return { checked: check.outcome.kind === 'ok' };
   }
 
-  /** Runs the updates of peers whose backoff has run out; `force` ignores backoff (full sync). */
-  async updatePeers(force: boolean): Promise<boolean> {
-    const { client, parallelUpdates, pushes } = this.options;
-    if (!pushes || this.peers.length === 0) return true;
-    const now = Date.now();
-    if (!parallelUpdates) {
-      if (!force && this.peers.every((peer) => peer.retryAt > now)) {
-        for (const peer of this.peers) peer.pending = true;
-        return false;
-      }
-      return this.applySingleUpdate(await client.update(), false);
-    }
-    const due = this.peers.filter((peer) => force || peer.retryAt <= now);
-    for (const peer of this.peers) if (!due.includes(peer)) peer.pending = true;
-    let allOk = due.length === this.peers.length;
-    const updateOne = async (peer: PeerHealth): Promise<void> => {
-      let run = await client.update(peer.name);
-      // Parallel `-u -P` runs on one SQLite database take turns; one that waits past
-      // csync2's lock-timeout exits "Database backend is exceedingly busy": not the peer's fault.
-      for (let retry = 0; run.outcome.kind === 'locked' && retry < 3; retry++) run = await client.update(peer.name);
-      if (!this.applyPeerResult(peer, run)) allOk = false;
-    };
-    // Staggered: the next peer's update starts when the previous one ends, or after
-    // 3 s if it is still running. Two csync2 runs on one SQLite database make each
-    // other wait about a second (measured: 880 ms instead of 45 ms for one file to two
-    // peers), while a peer that hangs must not hold up the others for long.
-    const running = new Set<Promise<void>>();
-    for (const peer of due) {
-      while (running.size >= this.options.maxParallel) await Promise.race(running);
-      const run = updateOne(peer).finally(() => running.delete(run));
-      running.add(run);
-      await Promise.race([run, sleep(this.options.staggerMs ?? STAGGER_MS)]);
-    }
-    await Promise.all(running);
-    return allOk;
+  /** Every peer's pipeline sends what is dirty for it (a peer in backoff when its backoff ends). */
+  requestUpdates(): void {
+    for (const peer of this.peers) peer.pending = true;
+    for (const updater of this.updaters) updater.request();
   }
+
+  /** Resolves once no peer update runs (start-up and recovery wait for their updates). */
+  async settled(): Promise<void> {
+    await Promise.all(this.updaters.map((updater) => updater.settled()));
+  }
+
+  /** Updates running now. */
+  get updating(): number {
+    return this.updaters.filter((updater) => updater.busy).length;
+  }
+
+  stop(): void {
+    for (const updater of this.updaters) updater.stop();
+  }
+
+  /**
+   * `csync2 -u [-b] -P PEER`; a run that lost csync2's lock race is run again
+   * (not the peer's fault). An update that does no I/O for answerMs waits on a
+   * peer that does not answer: it is ended, and the peer retried with backoff.
+   * While the peer does not answer, its retries run outside the gate, so they
+   * never hold this node's checks back.
+   */
+  private async updateOne(peer: PeerHealth): Promise<Csync2Run> {
+    const options = { idleTimeoutMs: this.options.answerMs ?? 5000, gated: !this.notAnswering.has(peer.name) };
+    let run = await this.options.client.update(peer.name, options);
+    for (let retry = 0; run.outcome.kind === 'locked' && retry < 3; retry++) run = await this.options.client.update(peer.name, options);
+    if (run.outcome.kind === 'timeout' && run.outcome.detail.startsWith('no answer')) this.notAnswering.add(peer.name);
+    else if (run.outcome.kind !== 'timeout') this.notAnswering.delete(peer.name);
+    return run;
+  }
+
+  /** Peers whose last update was ended for doing nothing (a frozen host). */
+  private readonly notAnswering = new Set<string>();
 
   private applyPeerResult(peer: PeerHealth, run: Csync2Run): boolean {
     const now = Date.now();
     if (run.outcome.kind === 'ok') {
+      if (this.conflictSince.delete(peer.name)) this.options.log.info(`CONFLICT with ${peer.name} settled`);
       this.report(recordSuccess(peer, now));
       return true;
     }
@@ -187,9 +210,30 @@ export class SyncEngine {
       peer.retryAt = now + LOCAL_FAILURE_BACKOFF.initialMs;
       return false;
     }
+    if (run.outcome.kind === 'conflict') {
+      // The peer answered: not an outage. Its own update usually settles it; retried within seconds.
+      this.noteConflict(peer, detail, now);
+      return false;
+    }
     this.report(recordFailure(peer, detail, now, this.policyFor(run)));
     return false;
   }
+
+  /** A conflict is logged when it starts and once a minute while it lasts; the peer counts as reachable. */
+  private noteConflict(peer: PeerHealth, detail: string, now: number): void {
+    const since = this.conflictSince.get(peer.name);
+    if (since === undefined || now - (this.conflictLoggedAt.get(peer.name) ?? 0) >= 60_000) {
+      this.options.log.warn(`CONFLICT: ${peer.name} holds its own change of a file this node sends (${detail}); retrying, the newer version wins (csync2 compares mtimes in whole seconds: versions written in the same second stay in conflict until one changes again)`);
+      this.conflictLoggedAt.set(peer.name, now);
+    }
+    if (since === undefined) this.conflictSince.set(peer.name, now);
+    peer.pending = true;
+    // Soon at first (the peer's own update may settle it); a lasting one every 5 s.
+    peer.retryAt = now + (since !== undefined && now - since > 10_000 ? LOCAL_FAILURE_BACKOFF.maxMs : LOCAL_FAILURE_BACKOFF.initialMs);
+  }
+
+  private readonly conflictSince = new Map<string, number>();
+  private readonly conflictLoggedAt = new Map<string, number>();
 
   /**
    * A peer that cannot be reached backs off up to a minute; any other failure
@@ -248,11 +292,5 @@ export class SyncEngine {
     if (!line) return;
     if (line.level === 'warn') this.options.log.warn(line.message);
     else this.options.log.info(line.message);
-  }
-
-  /** Earliest time a peer with pending changes may be retried, if any. */
-  nextRetryAt(): number | undefined {
-    const times = this.peers.filter((peer) => peer.pending).map((peer) => peer.retryAt);
-    return times.length ? Math.min(...times) : undefined;
   }
 }

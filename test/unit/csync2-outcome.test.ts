@@ -13,6 +13,11 @@ test('csync2 exit codes are looked up with their error text', () => {
   );
   assert.equal(classifyCsync2Exit({ exitCode: 1, stderr: 'Found /etc/csync2.lock\n', timedOut: false }).kind, 'locked');
   assert.equal(classifyCsync2Exit({ exitCode: undefined, stderr: '', timedOut: true }).kind, 'timeout');
+  assert.deepEqual(
+    classifyCsync2Exit({ exitCode: 1, stderr: "ERROR from peer 127.0.0.3: File is also marked dirty here!\nDo not auto-resolve conflict: Lost 'younger/older' test.\nFinished with 1 errors.\n", timedOut: false }),
+    { kind: 'conflict', detail: "Do not auto-resolve conflict: Lost 'younger/older' test." },
+    'a conflict is the peer answering, not an outage',
+  );
   assert.deepEqual(classifyCsync2Exit({ exitCode: 1, stderr: "csync2: invalid option -- 'b'\n", timedOut: false }), { kind: 'failed', detail: "csync2: invalid option -- 'b'" });
 });
 
@@ -50,12 +55,13 @@ test('csync2 errors about vanished dirty files name the file to check again', as
     peers: [{ name: 'p', readOnly: false }],
     pushes: true,
     parallelUpdates: true,
-    maxParallel: 1,
     maxWaitMs: 10,
     log: silentLogger(),
     onStalePath: (name) => stale.push(name),
   });
-  assert.equal(await engine.updatePeers(true), false);
+  engine.requestUpdates();
+  await engine.settled();
+  engine.stop();
   assert.deepEqual(stale, ['%data%/a dir/file.txt', '%data%/burst/b206']);
   assert.ok((engine.peers[0]?.retryAt ?? 0) - Date.now() <= 500, 'a local failure is retried soon');
   assert.equal(engine.peers[0]?.failures, 0, 'files that vanished under csync2 are not a peer failure');
