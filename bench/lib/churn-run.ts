@@ -1,3 +1,5 @@
+import { join } from 'node:path';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { LocalCluster } from '../../src/cluster/local-cluster.js';
 import { ChurnWriter, type WriterResult } from './churn-writer.js';
 import { probeLatency, type FreezeWindow, type ProbeLatency } from './churn-latency.js';
@@ -139,6 +141,12 @@ export async function runChurn(cleanup: Cleanup, kind: SystemKind, options: Chur
 
 function extraOf(system: ChurnSystem): Record<string, unknown> {
   const logs = system.logs();
+  // CHURN_LOG_DIR=DIR keeps every node's whole log (with --daemon-arg=--debug, every csync2 call and session).
+  const logDir = process.env.CHURN_LOG_DIR;
+  if (logDir) {
+    mkdirSync(logDir, { recursive: true });
+    logs.forEach((lines, node) => writeFileSync(join(logDir, `${system.name.replace(/\W+/g, '-')}-node${node}.log`), `${lines.join('\n')}\n`));
+  }
   const out: Record<string, unknown> = { logTails: logs.map((lines) => lines.slice(-150)) };
   if ('exitCodes' in system && typeof system.exitCodes === 'function') out.exitCodes = (system.exitCodes as () => unknown)();
   return out;
