@@ -174,6 +174,7 @@ export class Daemon extends EventEmitter<DaemonEvents> {
 
     const engine = (this.engine = new SyncEngine({
       client,
+      watchRoots: () => this.scope?.watchRoots ?? [],
       incoming: this.incoming,
       peers: scope.peers,
       pushes: scope.pushes,

@@ -12,8 +12,6 @@ export interface PeerUpdaterOptions {
   /** When the next attempt may run (backoff); 0 = now. */
   retryAt: () => number;
   log: Logger;
-  /** Told when a run ends (the status, the loop's "all delivered"). */
-  onSettled?: () => void;
 }
 
 /**
@@ -32,10 +30,6 @@ export class PeerUpdater {
   private notBefore = 0;
 
   constructor(private readonly options: PeerUpdaterOptions) {}
-
-  get busy(): boolean {
-    return this.running !== undefined;
-  }
 
 
 
@@ -66,7 +60,6 @@ export class PeerUpdater {
     }
     this.running = this.runOnce().finally(() => {
       this.running = undefined;
-      this.options.onSettled?.();
       this.kick();
     });
   }

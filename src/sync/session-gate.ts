@@ -78,16 +78,6 @@ export class SessionGate {
     this.now = options.now ?? Date.now;
   }
 
-  /** Sessions running now. */
-  get running(): number {
-    return [...this.holders].filter((holder) => holder.use === 'session').length;
-  }
-
-  /** Waiting for the gate now. */
-  get held(): number {
-    return this.waiters.length + (this.draining ? 1 : 0);
-  }
-
   /** Waits for the gate for a peer's session. */
   admit(): Promise<GateTicket> {
     return this.acquire('session');

@@ -3,6 +3,8 @@ import type { Logger } from '../log/logger.js';
 import type { Csync2Client, Csync2Run } from './csync2-client.js';
 import type { IncomingRsync } from './incoming-rsync.js';
 import { PeerUpdater } from './peer-updater.js';
+import { collapseToAncestors } from '../batch/plan-batch.js';
+import { widenStalePaths } from '../batch/stale-paths.js';
 import {
   DEFAULT_BACKOFF,
   newPeerHealth,
@@ -15,6 +17,8 @@ import {
 
 export interface SyncEngineOptions {
   client: Csync2Client;
+  /** The include roots (a stale path's nearest existing ancestor below them is checked instead). */
+  watchRoots?: () => readonly string[];
   /** A peer's rsync writing into this tree: checks wait until it ended and the peer's csync2 update came. */
   incoming?: IncomingRsync;
   peers: Peer[];
@@ -26,12 +30,10 @@ export interface SyncEngineOptions {
   maxWaitMs: number;
   log: Logger;
   backoff?: BackoffPolicy;
-  /** An update still running after this long is reported: its peer does not answer. @default 5000 */
+  /** An update that does no I/O for this long is ended: its peer does not answer. @default 5000 */
   answerMs?: number;
   /** csync2 named a dirty file it could not find (`%prefix%/path` or a path): check it again. */
   onStalePath?: (name: string) => void;
-  /** An update finished (status). */
-  onUpdated?: () => void;
 }
 
 function sleep(ms: number): Promise<void> {
@@ -62,11 +64,7 @@ export class SyncEngine {
   constructor(private readonly options: SyncEngineOptions) {
     this.peers = options.peers.map((peer) => newPeerHealth(peer.name, peer.readOnly));
     this.backoff = options.backoff ?? DEFAULT_BACKOFF;
-    const common = {
-      log: options.log,
-      answerMs: options.answerMs,
-      onSettled: options.onUpdated,
-    };
+    const common = { log: options.log };
     this.updaters = !options.pushes || this.peers.length === 0
       ? []
       : options.parallelUpdates
@@ -113,8 +111,9 @@ export class SyncEngine {
   }
 
   /** Marks the paths dirty (`-cr`), then asks every peer's pipeline to send them. */
-  async syncPaths(paths: readonly string[]): Promise<PathSyncResult> {
+  async syncPaths(queued: readonly string[]): Promise<PathSyncResult> {
     await this.waitUntilQuiet();
+    const paths = this.options.watchRoots ? collapseToAncestors(widenStalePaths(queued, this.options.watchRoots())) : queued;
     const check = await this.options.client.check(paths);
     if (check.outcome.kind !== 'ok') {
       this.options.log.warn(
@@ -164,11 +163,6 @@ export class SyncEngine {
   /** Resolves once no peer update runs (start-up and recovery wait for their updates). */
   async settled(): Promise<void> {
     await Promise.all(this.updaters.map((updater) => updater.settled()));
-  }
-
-  /** Updates running now. */
-  get updating(): number {
-    return this.updaters.filter((updater) => updater.busy).length;
   }
 
   stop(): void {
