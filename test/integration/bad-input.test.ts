@@ -121,4 +121,19 @@ describe('bad input', () => {
       assert.equal(await first.stop(), 0);
     }
   });
+
+  test('csync2\'s port already served (csync2 -ii, xinetd, csync2.socket): exit 1 naming the address, the port and the fix', async () => {
+    await cluster.startServer(1);
+    try {
+      const args = [...cluster.csync2Args(1), '--queue-file', join(work, 'q-port', 'queue'), '--disable-rsync'];
+      const result = await runCli(args, { env: env() });
+      assert.equal(result.exitCode, 1);
+      assert.match(
+        result.stderr.trim(),
+        new RegExp(`^inotify-csync: cannot listen for csync2 peers on 127\\.0\\.0\\.3 port ${cluster.port} \\(.*EADDRINUSE.*\\): another csync2 server \\(csync2 -ii, xinetd or systemd's csync2\\.socket\\) already listens there; stop it, or run with --no-server to keep it$`),
+      );
+    } finally {
+      await cluster.stopServer(1);
+    }
+  });
 });
