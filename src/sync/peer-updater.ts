@@ -31,8 +31,6 @@ export class PeerUpdater {
 
   constructor(private readonly options: PeerUpdaterOptions) {}
 
-
-
   /** Something was marked dirty for this peer: send it as soon as the pipeline is free. */
   request(): void {
     this.requested = true;
