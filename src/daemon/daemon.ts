@@ -60,7 +60,6 @@ function sessionArgs(options: ResolvedOptions): string[] {
   ];
 }
 
-
 /** csync2 names files under a prefix `%name%/rest`: the real path on this host. */
 function resolveCsync2Name(name: string, prefixes: Record<string, string>): string | undefined {
   const match = /^%([^%]+)%(.*)$/.exec(name);
@@ -322,8 +321,9 @@ export class Daemon extends EventEmitter<DaemonEvents> {
     const path = this.filter?.(event);
     if (path !== undefined) this.queue.append(path);
     if (event.isDir && (event.events.includes('MOVED_FROM') || event.events.includes('MOVED_TO'))) {
-      const scope = topLevelUnder(event.path, this.scope?.watchRoots ?? []);
-      if (scope !== undefined) this.renamed.noteRename(scope);
+      // inotifywait -r may report later events of a moved tree under stale paths (RenamedDirectories).
+      const area = topLevelUnder(event.path, this.scope?.watchRoots ?? []);
+      if (area !== undefined) this.renamed.noteRename(area);
     }
   }
 

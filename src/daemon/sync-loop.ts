@@ -157,7 +157,7 @@ export class SyncLoop {
 
   /** When the next cycle should start, in ms from now. */
   private nextDelay(now: number): number {
-    const { settings, engine, queue } = this.options;
+    const { settings, queue } = this.options;
     // Idle, only a cheap look at the queue file (deleted or truncated behind our back) now and then.
     const times: number[] = [now + Math.max(settings.checkIntervalMs, IDLE_CHECK_MS)];
     if (queue.failing) {
@@ -340,9 +340,8 @@ export class SyncLoop {
     // Changes queued before the check starts are covered by it: they need no batch of their own.
     this.options.queue.flush();
     const coveredUpTo = this.options.queue.size();
-    const { checked } = await engine.fullSync();
-    if (checked) await this.skipCovered(coveredUpTo);
-    const ok = checked;
+    const { checked: ok } = await engine.fullSync();
+    if (ok) await this.skipCovered(coveredUpTo);
     const ms = Date.now() - started;
     this.lastFullSyncAt = Date.now();
     this.stats.fullSyncs++;
@@ -353,11 +352,9 @@ export class SyncLoop {
       log.info(`FULL SYNC done in ${(ms / 1000).toFixed(1)} s`);
     } else {
       this.fullSyncFailures++;
-      if (!checked) {
-        this.fullSyncReason = reason.startsWith('retry: ') ? reason : `retry: ${reason}`;
-        // Usually files changing under csync2's feet: retried within seconds, not minutes.
-        this.fullSyncRetryAt = Date.now() + Math.min(5000, backoffDelay(this.fullSyncFailures, DEFAULT_BACKOFF));
-      }
+      this.fullSyncReason = reason.startsWith('retry: ') ? reason : `retry: ${reason}`;
+      // Usually files changing under csync2's feet: retried within seconds, not minutes.
+      this.fullSyncRetryAt = Date.now() + Math.min(5000, backoffDelay(this.fullSyncFailures, DEFAULT_BACKOFF));
       log.warn(`FULL SYNC finished with errors after ${(ms / 1000).toFixed(1)} s; the full sync is retried`);
     }
     return ok;

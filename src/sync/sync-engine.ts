@@ -52,7 +52,7 @@ export interface PathSyncResult {
 
 /**
  * Drives csync2 for a batch, a full sync or a retry, and keeps each peer's
- * health. Checks run on the caller's turn; each peer's updates run in its own
+ * health. Checks run in the caller's batch; each peer's updates run in its own
  * pipeline (PeerUpdater), so the next batch is checked while peers are updated
  * and a peer that does not answer holds up no one else.
  */
