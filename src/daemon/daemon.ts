@@ -103,7 +103,10 @@ export class Daemon extends EventEmitter<DaemonEvents> {
   private readonly incoming: IncomingRsync;
   private stopPromise: Promise<void> | undefined;
   /** Renamed directories, checked again as subtrees once renames settle. */
-  private readonly renamed = new RenamedDirectories({ recheck: (path) => this.queue.append(path) });
+  private readonly renamed = new RenamedDirectories({
+    recheck: (path) => this.queue.append(path),
+    areaGone: (path) => this.loop?.requestFullSync(`directories were renamed (${path} is gone)`),
+  });
   readonly startedAt = Date.now();
   eventsSeen = 0;
   overflows = 0;

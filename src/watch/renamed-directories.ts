@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+
 /**
  * inotifywait -r keeps a path per watch and renames them itself; under churn
  * with directories moved between parents it reports later events under stale
@@ -7,11 +9,20 @@
  * 20 s churn; a check covering the whole area left none). Once the renames
  * have settled, the top-level directories (below the watch root) that held
  * them are checked as subtrees: the area a full sync would fix, without
- * checking the rest of the tree.
+ * checking the rest of the tree. When such a directory is gone itself (renamed,
+ * or named by a stale path), a full sync follows, as it did after every rename.
  */
 export interface RenamedDirectoriesOptions {
   /** Queues a path for the next batch. */
   recheck: (path: string) => void;
+  /**
+   * A noted area no longer exists when renames settle: a top-level directory
+   * was renamed, or inotifywait named it by a stale path. Where its tree went
+   * is unknown, so the whole tree is checked (a full sync).
+   */
+  areaGone: (path: string) => void;
+  /** @default fs.existsSync */
+  exists?: (path: string) => boolean;
   /** Quiet time after the last directory rename. @default 1500 */
   settleMs?: number;
   /** The longest a rename waits for its recheck while renames keep coming. @default 10000 */
@@ -41,7 +52,10 @@ export class RenamedDirectories {
   flush(): void {
     clearTimeout(this.timer);
     this.timer = undefined;
-    for (const path of this.paths) this.options.recheck(path);
+    const exists = this.options.exists ?? existsSync;
+    const gone = [...this.paths].find((path) => !exists(path));
+    if (gone !== undefined) this.options.areaGone(gone);
+    else for (const path of this.paths) this.options.recheck(path);
     this.paths.clear();
   }
 
