@@ -32,7 +32,9 @@ export function exposeGc(): (() => void) | undefined {
  * (the young generation then empty) lets V8 shrink the young generation and
  * release the freed pages. Measured after a minute of churn: V8's resident
  * heap pages 10.9-11.1 MB; one collection -> 8.6 MB, two -> 7.7 MB (8.2 MB at
- * start-up), more changed nothing; two took 16-20 ms.
+ * start-up), more changed nothing; two took 16-20 ms. The threshold is 512 kB:
+ * a burst that grew the heap by less than 1 MB still left 2 MB more RSS (a
+ * clean-clone CI run of the memory test).
  */
 export class IdleCollector {
   private baseline: number;
@@ -41,7 +43,7 @@ export class IdleCollector {
     private readonly collect: (() => void) | undefined = exposeGc(),
     // heapTotal without process.memoryUsage()'s RSS read from /proc.
     private readonly committed: () => number = () => getHeapStatistics().total_heap_size,
-    private readonly thresholdBytes = 1024 * 1024,
+    private readonly thresholdBytes = 512 * 1024,
     private readonly passes = 2,
   ) {
     this.baseline = committed();

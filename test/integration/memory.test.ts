@@ -60,7 +60,7 @@ test('after a burst of 3,000 files, once idle, the RSS is back near its value at
   }
   await waitFor(() => holds(join(b, 'burst-29', 'f99.txt'), 'file 99 of 29\n'.repeat(40)), 'the burst on B', 60_000, 50);
   const busyKb = rssKb(pid);
-  // Once idle, the daemon collects if its heap grew by 1 MB; a burst that grew it less
+  // Once idle, the daemon collects if its heap grew by 512 kB; a burst that grew it less
   // leaves nothing to collect, and the RSS must be near rest all the same.
   await waitFor(() => {
     const done = lastBatchDoneAt();
