@@ -1,4 +1,4 @@
-import { collapseToAncestors, planBatch } from '../batch/plan-batch.js';
+import { planBatch } from '../batch/plan-batch.js';
 import type { BatchReader } from '../batch/batch-reader.js';
 import type { Logger } from '../log/logger.js';
 import type { QueueFile } from '../queue/queue-file.js';
@@ -291,7 +291,7 @@ export class SyncLoop {
 
   private async syncPaths(paths: string[]): Promise<void> {
     const started = Date.now();
-    const result = await this.options.engine.syncPaths(collapseToAncestors(paths));
+    const result = await this.options.engine.syncPaths(paths);
     for (const path of result.failedPaths) this.retryPaths.add(path);
     if (result.failedPaths.length > 0) {
       this.retryPathFailures++;

@@ -3,7 +3,7 @@ import type { ChildProcesses } from '../process/child-processes.js';
 import { chunkArguments } from './argument-chunks.js';
 import type { Csync2Capabilities } from './csync2-capabilities.js';
 import { classifyCsync2Exit, type Csync2Outcome } from './csync2-outcome.js';
-import { processIoCount } from '../process/process-io.js';
+import { IoProgress } from '../process/process-io.js';
 
 export interface Csync2ClientOptions {
   children: ChildProcesses;
@@ -36,19 +36,14 @@ export interface Csync2Run {
 
 /** Ends `subprocess` once its I/O counters stood still for `idleMs`; `stop()` says whether it did. */
 function endWhenIdle(subprocess: { pid?: number | undefined; kill(signal?: NodeJS.Signals): boolean }, idleMs: number): { stop(): boolean } {
-  let last: number | undefined;
-  let changedAt = Date.now();
+  const progress = new IoProgress();
+  progress.watch(subprocess.pid);
   let ended = false;
   const timer = setInterval(() => {
-    const io = subprocess.pid === undefined ? undefined : processIoCount(subprocess.pid);
-    if (io !== last) {
-      last = io;
-      changedAt = Date.now();
-    } else if (Date.now() - changedAt >= idleMs) {
-      ended = true;
-      clearInterval(timer);
-      subprocess.kill('SIGTERM');
-    }
+    if (progress.idleMs() < idleMs) return;
+    ended = true;
+    clearInterval(timer);
+    subprocess.kill('SIGTERM');
   }, Math.min(500, idleMs));
   timer.unref();
   return {

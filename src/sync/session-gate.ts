@@ -1,3 +1,5 @@
+import { IoProgress } from '../process/process-io.js';
+
 /**
  * Orders everything that touches this node's files and csync2 database: the
  * node's own checks (`-c`, `-m`), its updates to peers (`-u`), and each
@@ -40,9 +42,7 @@ export type GateUse = 'check' | 'session' | 'update';
 
 interface Holder {
   use: GateUse;
-  pid: number | undefined;
-  io: number | undefined;
-  ioChangedAt: number;
+  progress: IoProgress;
 }
 
 /** The gate held for one use; `setPid` once its process runs, `end()` once it exited. */
@@ -110,10 +110,7 @@ export class SessionGate {
     });
     let ended = false;
     return {
-      setPid: (pid) => {
-        holder.pid = pid;
-        holder.ioChangedAt = this.now();
-      },
+      setPid: (pid) => holder.progress.watch(pid),
       end: () => {
         if (ended) return;
         ended = true;
@@ -172,26 +169,16 @@ export class SessionGate {
 
   /** A holder counts from the moment its waiter is woken, so the next pump sees it. */
   private hold(use: GateUse): Holder {
-    const holder: Holder = { use, pid: undefined, io: undefined, ioChangedAt: this.now() };
+    const holder: Holder = { use, progress: new IoProgress(this.now, this.options.ioCount) };
     this.holders.add(holder);
     return holder;
   }
 
-  /** Holders of `use` that did I/O within stallMs. */
+  /** Holders of `use` that did I/O lately (a stalled one waits on a peer that does not answer). */
   private active(use: GateUse): number {
-    const now = this.now();
+    const stallMs = use === 'update' ? this.updateStallMs : this.stallMs;
     let count = 0;
-    for (const holder of this.holders) {
-      if (holder.use !== use) continue;
-      if (holder.pid !== undefined) {
-        const io = this.options.ioCount(holder.pid);
-        if (io !== holder.io) {
-          holder.io = io;
-          holder.ioChangedAt = now;
-        }
-      }
-      if (now - holder.ioChangedAt < (use === 'update' ? this.updateStallMs : this.stallMs)) count++;
-    }
+    for (const holder of this.holders) if (holder.use === use && holder.progress.idleMs() < stallMs) count++;
     return count;
   }
 

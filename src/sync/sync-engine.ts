@@ -113,7 +113,8 @@ export class SyncEngine {
   /** Marks the paths dirty (`-cr`), then asks every peer's pipeline to send them. */
   async syncPaths(queued: readonly string[]): Promise<PathSyncResult> {
     await this.waitUntilQuiet();
-    const paths = this.options.watchRoots ? collapseToAncestors(widenStalePaths(queued, this.options.watchRoots())) : queued;
+    const roots = this.options.watchRoots?.();
+    const paths = collapseToAncestors(roots ? widenStalePaths(queued, roots) : queued);
     const check = await this.options.client.check(paths);
     if (check.outcome.kind !== 'ok') {
       this.options.log.warn(
