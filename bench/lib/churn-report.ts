@@ -1,3 +1,4 @@
+import { csync2TimeLines } from './churn-csync2-times.js';
 import type { ChurnRunResult } from './churn-run.js';
 import type { SystemKind } from './churn-systems.js';
 import type { Row } from './report.js';
@@ -60,6 +61,7 @@ export function churnDetails(runs: ChurnRunResult[], settleDeadlineS: number): s
   for (const run of runs) {
     const identical = run.identicalAfterMs === undefined ? `NOT identical within ${settleDeadlineS} s` : `identical ${(run.identicalAfterMs / 1000).toFixed(2)} s after the writers stopped`;
     lines.push(`${run.system}: ${identical}; ${run.lost.count} lost/reverted (${run.lost.distinctPaths} paths; ${run.lost.revertedOnWriter} reverted on the writer, ${run.lost.lostOnPeers} lost on peers); writer ops ${run.writers.map((w) => w.ops).join(' / ')}, failed ${run.writers.map((w) => w.failures).join(' / ')}`);
+    if (run.csync2Times) lines.push(...csync2TimeLines(run.system, run.csync2Times));
     if (run.fullTreeIdentical !== undefined) lines.push(`  whole tree (big) identical on every node at the end: ${run.fullTreeIdentical ? 'yes' : 'NO'}`);
     for (const d of run.differencesAtDeadline) {
       lines.push(`  node ${d.node} differs from node 0 in ${d.count} paths:`);

@@ -6,6 +6,7 @@ import { probeLatency, type FreezeWindow, type ProbeLatency } from './churn-late
 import { ProbeRunner } from './churn-probes.js';
 import { prepareNodes, waitAllSyncing, type ChurnSetup } from './churn-setup.js';
 import { waitIdentical } from './churn-settle.js';
+import { csync2Times, type Csync2Times } from './churn-csync2-times.js';
 import { makeSystem, type ChurnSystem, type SystemKind, type SystemSettings } from './churn-systems.js';
 import { verifyModels, type VerifyResult } from './churn-verify.js';
 import { Prng } from './prng.js';
@@ -56,6 +57,8 @@ export interface ChurnRunResult {
   fullTreeIdentical?: boolean;
   lost: VerifyResult;
   load: { before: number; after: number };
+  /** The daemon's csync2 calls and sessions, from its --debug lines. */
+  csync2Times?: Csync2Times;
   /** Per node: the last lines of its log (daemon), or the loop's exit codes. */
   extra: Record<string, unknown>;
 }
@@ -129,6 +132,7 @@ export async function runChurn(cleanup: Cleanup, kind: SystemKind, options: Chur
         ...(fullTreeIdentical === undefined ? {} : { fullTreeIdentical }),
         lost,
         load: { before: loadBefore, after: loadAverage() },
+        ...(kind === 'daemon' ? { csync2Times: csync2Times(system.logs()) } : {}),
         extra: extraOf(system),
       };
     } finally {

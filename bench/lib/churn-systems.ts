@@ -163,7 +163,8 @@ export interface SystemSettings {
 export function makeSystem(kind: SystemKind, cluster: LocalCluster, settings: SystemSettings): ChurnSystem {
   switch (kind) {
     case 'daemon':
-      return new DaemonSystem(cluster, settings.daemonArgs, settings.readyTimeoutMs);
+      // --debug: every csync2 call and session with its time, for the report's "where the time goes".
+      return new DaemonSystem(cluster, [...new Set(['--debug', ...settings.daemonArgs])], settings.readyTimeoutMs);
     case 'loop':
       return new LoopSystem(cluster);
     case 'other':

@@ -61,7 +61,9 @@ export class Csync2Client {
   /** A call that reads the tree into the database (`-c`, `-m`): never while a peer's session applies files here. */
   private runCheck(args: readonly string[]): Promise<Csync2Run> {
     const { gate } = this.options;
-    return gate ? gate.exclusive(() => this.run(args)) : this.run(args);
+    if (!gate) return this.run(args);
+    const queued = performance.now();
+    return gate.exclusive(() => this.run(args, false, undefined, undefined, queued));
   }
 
   /** True when checks are kept apart from incoming sessions; `-x` would then hold the gate during its updates. */
@@ -69,7 +71,8 @@ export class Csync2Client {
     return this.options.gate !== undefined;
   }
 
-  async run(args: readonly string[], listing = false, onSpawn?: (pid: number | undefined) => void, idleTimeoutMs?: number): Promise<Csync2Run> {
+  /** `queuedAt`: when the call began waiting for the gate (the debug line then says how long it waited). */
+  async run(args: readonly string[], listing = false, onSpawn?: (pid: number | undefined) => void, idleTimeoutMs?: number, queuedAt?: number): Promise<Csync2Run> {
     const { children, passThrough, env, timeoutMs, log } = this.options;
     const argv = [...passThrough, ...args];
     const started = performance.now();
@@ -98,7 +101,8 @@ export class Csync2Client {
       ? { kind: 'timeout', detail: `no answer: no progress for ${Math.round((idleTimeoutMs ?? 0) / 1000)} s, ended` }
       : classifyCsync2Exit({ exitCode: result.exitCode, stderr, timedOut: result.timedOut, spawnError }, listing);
     const durationMs = performance.now() - started;
-    log.debug(`csync2 ${args.filter((arg) => arg.startsWith('-')).join(' ')}: ${outcome.kind} in ${Math.round(durationMs)} ms`);
+    const waited = queuedAt === undefined ? '' : ` after ${Math.round(started - queuedAt)} ms at the gate`;
+    log.debug(`csync2 ${args.filter((arg) => arg.startsWith('-')).join(' ')}: ${outcome.kind} in ${Math.round(durationMs)} ms${waited}`);
     return { outcome, stdout, stderr, durationMs };
   }
 
@@ -164,7 +168,8 @@ export class Csync2Client {
     }
     const gate = options.gated === false ? undefined : this.options.gate;
     if (!gate) return this.run(args, false, undefined, options.idleTimeoutMs);
-    return gate.update((ticket) => this.run(args, false, (pid) => ticket.setPid(pid), options.idleTimeoutMs));
+    const queued = performance.now();
+    return gate.update((ticket) => this.run(args, false, (pid) => ticket.setPid(pid), options.idleTimeoutMs, queued));
   }
 
   /** `csync2 -x`: check everything and update all peers. */

@@ -84,6 +84,7 @@ export class Csync2Listener {
     const { children, sessionArgs, env, log } = this.options;
     const peer = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
     this.waiting.add(socket);
+    const accepted = performance.now();
     const ticket = await this.gate.admit();
     this.waiting.delete(socket);
     // pauseOnConnect: node never reads from the socket, so the child sees every byte.
@@ -106,6 +107,7 @@ export class Csync2Listener {
       return;
     }
     ticket.setPid(session.pid);
+    const started = performance.now();
     log.debug(`SERVER: session from ${peer} (PID ${session.pid ?? '?'})`);
     const result = await session;
     ticket.end();
@@ -114,7 +116,7 @@ export class Csync2Listener {
       // csync2 -i exits 0 or 1 (a refused request, answered to the peer); anything else is a crash.
       log.warn(`SERVER: csync2 session from ${peer} died: ${result.signal ? `killed by ${result.signal}` : `exit code ${result.exitCode}`}${said ? `: ${said}` : ''}; the peer retries its update`);
     } else {
-      log.debug(`SERVER: session from ${peer} done${result.exitCode ? ` (exit code ${result.exitCode}${said ? `: ${said}` : ''})` : ''}`);
+      log.debug(`SERVER: session from ${peer} done in ${Math.round(performance.now() - started)} ms after ${Math.round(started - accepted)} ms at the gate${result.exitCode ? ` (exit code ${result.exitCode}${said ? `: ${said}` : ''})` : ''}`);
     }
   }
 

@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import { childrenOf, cpuTicks, memoryOf, statusKb } from '../../bench/lib/proc.js';
 import { markdownTable, textTable, verdict } from '../../bench/lib/report.js';
 import { percentile, summarize } from '../../bench/lib/stats.js';
+import { csync2Times } from '../../bench/lib/churn-csync2-times.js';
 
 test('percentiles are nearest-rank, so every figure is a measured value', () => {
   const values = Array.from({ length: 40 }, (_, i) => i + 1);
@@ -36,4 +37,23 @@ test('/proc readers see this process', () => {
   assert.ok(Array.isArray(childrenOf(process.pid)));
   assert.ok(memoryOf(process.pid).selfKb > 0);
   assert.equal(statusKb(2 ** 30, 'VmRSS'), undefined);
+});
+
+test("the churn report reads csync2's time from the daemon's debug lines", () => {
+  const times = csync2Times([
+    [
+      '[sync] csync2 -c -r: ok in 120 ms after 40 ms at the gate',
+      '[sync] csync2 -u -P 127.0.0.3: ok in 900 ms after 10 ms at the gate',
+      '[sync] csync2 -u -P 127.0.0.4: timeout in 5000 ms',
+      '[server] SERVER: session from 127.0.0.3:4411 done in 300 ms after 700 ms at the gate',
+      '[sync] csync2 -M: ok in 5 ms',
+    ],
+    ['[sync] csync2 -m: ok in 30 ms after 0 ms at the gate'],
+  ]);
+  assert.equal(times.checks.count, 2);
+  assert.equal(times.checks.runMs.max, 120);
+  assert.equal(times.updates.count, 2);
+  assert.equal(times.updates.gateMs.max, 10);
+  assert.equal(times.sessions.count, 1);
+  assert.equal(times.sessions.gateMs.p50, 700);
 });
