@@ -13,7 +13,7 @@
  * Options: --nodes N --rate OPS (per node) --seconds S --seed N
  * --systems daemon,loop,other --big [--dirs N --files-per-dir N]
  * --daemon-arg=OPTION (repeatable) --freeze-peer I --freeze-at S --freeze-for S
- * --settle-deadline S --probe-deadline S
+ * --settle-deadline S --probe-deadline S --wal (csync2's databases in SQLite's WAL mode)
  */
 import { randomInt } from 'node:crypto';
 import { parseArgs } from 'node:util';
@@ -34,6 +34,7 @@ const { values: args } = parseArgs({
     seed: { type: 'string' },
     systems: { type: 'string', default: otherCommand ? 'daemon,loop,other' : 'daemon,loop' },
     big: { type: 'boolean', default: false },
+    wal: { type: 'boolean', default: false },
     dirs: { type: 'string', default: '1700' },
     'files-per-dir': { type: 'string', default: '100' },
     /** Extra daemon option, repeatable: --daemon-arg=--mode --daemon-arg=thread */
@@ -85,6 +86,7 @@ function resolveOptions(): { options: ChurnOptions; systems: SystemKind[] } {
       settleDeadlineMs: positive('settle-deadline', args['settle-deadline']) * 1000,
       ...(args.big ? { bigTree: { dirs: count('dirs', args.dirs, 1), filesPerDir: count('files-per-dir', args['files-per-dir'], 1) } } : {}),
       ...(freeze ? { freeze } : {}),
+      ...(args.wal ? { wal: true } : {}),
       settings: { daemonArgs: args['daemon-arg'] ?? [], otherCommand, readyTimeoutMs: args.big ? 600_000 : 120_000 },
     },
   };
@@ -94,14 +96,14 @@ async function main(): Promise<void> {
   const startedAt = new Date();
   const { options, systems } = resolveOptions();
   const machine = machineInfo();
-  log(`bench:churn seed ${options.seed} (replay with --seed ${options.seed}); ${options.nodes} nodes, ${options.rate} ops/s per node for ${options.seconds} s; systems ${systems.join(', ')}${options.bigTree ? `; big tree ${options.bigTree.dirs * options.bigTree.filesPerDir} files per node` : ''}${options.freeze ? `; node ${options.freeze.node} frozen at ${options.freeze.atS} s for ${options.freeze.forS} s` : ''}`);
+  log(`bench:churn seed ${options.seed} (replay with --seed ${options.seed}); ${options.nodes} nodes, ${options.rate} ops/s per node for ${options.seconds} s; systems ${systems.join(', ')}${options.bigTree ? `; big tree ${options.bigTree.dirs * options.bigTree.filesPerDir} files per node` : ''}${options.freeze ? `; node ${options.freeze.node} frozen at ${options.freeze.atS} s for ${options.freeze.forS} s` : ''}${options.wal ? '; csync2 databases in WAL mode' : ''}`);
   log(`on ${machine.cores} cores (${machine.cpuModel}), load ${loadAverage()}; csync2 ${machine.csync2}, inotifywait ${machine.inotifywait}, node ${machine.node}`);
   const cleanup = new Cleanup();
   const runs: Partial<Record<SystemKind, ChurnRunResult>> = {};
   try {
     for (const kind of systems) runs[kind] = await runChurn(cleanup, kind, options, log);
     const verdicts = churnRows(runs).map(verdict);
-    const header = `churn seed ${options.seed}: ${options.nodes} nodes × ${options.rate} ops/s for ${options.seconds} s${options.bigTree ? `, big tree ${options.bigTree.dirs * options.bigTree.filesPerDir} files` : ''}${options.freeze ? `, node ${options.freeze.node} frozen ${options.freeze.atS}–${options.freeze.atS + options.freeze.forS} s` : ''}; ${startedAt.toISOString().slice(0, 10)}, ${machine.cores} cores ${machine.cpuModel}, csync2 ${machine.csync2}, node ${machine.node}; load ${loadAverage()} (shared machine)`;
+    const header = `churn seed ${options.seed}: ${options.nodes} nodes × ${options.rate} ops/s for ${options.seconds} s${options.bigTree ? `, big tree ${options.bigTree.dirs * options.bigTree.filesPerDir} files` : ''}${options.freeze ? `, node ${options.freeze.node} frozen ${options.freeze.atS}–${options.freeze.atS + options.freeze.forS} s` : ''}${options.wal ? ', WAL' : ''}; ${startedAt.toISOString().slice(0, 10)}, ${machine.cores} cores ${machine.cpuModel}, csync2 ${machine.csync2}, node ${machine.node}; load ${loadAverage()} (shared machine)`;
     const details = churnDetails(Object.values(runs), options.settleDeadlineMs / 1000);
     console.log(`\n${header}\n${textTable(verdicts)}\n\n${details}\n`);
     const finishedAt = new Date();

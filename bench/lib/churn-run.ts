@@ -4,7 +4,7 @@ import { LocalCluster } from '../../src/cluster/local-cluster.js';
 import { ChurnWriter, type WriterResult } from './churn-writer.js';
 import { probeLatency, type FreezeWindow, type ProbeLatency } from './churn-latency.js';
 import { ProbeRunner } from './churn-probes.js';
-import { prepareNodes, waitAllSyncing, type ChurnSetup } from './churn-setup.js';
+import { prepareNodes, useWalJournal, waitAllSyncing, type ChurnSetup } from './churn-setup.js';
 import { waitIdentical } from './churn-settle.js';
 import { csync2Times, type Csync2Times } from './churn-csync2-times.js';
 import { makeSystem, type ChurnSystem, type SystemKind, type SystemSettings } from './churn-systems.js';
@@ -33,6 +33,8 @@ export interface ChurnOptions {
   settleDeadlineMs: number;
   /** A generated tree on every node before the system starts (bench:big's 170,000 files); none when undefined. */
   bigTree?: TreeSpec;
+  /** csync2's databases in SQLite's WAL journal mode (--wal). */
+  wal?: boolean;
   freeze?: FreezePlan;
   settings: SystemSettings;
 }
@@ -73,6 +75,7 @@ export async function runChurn(cleanup: Cleanup, kind: SystemKind, options: Chur
   const destroy = cleanup.add(() => cluster.destroy());
   try {
     const setup = await prepareNodes(cluster, options.bigTree, log);
+    if (options.wal) await useWalJournal(cluster, log);
     const roots = cluster.nodes.map((n) => n.dir);
     const system = makeSystem(kind, cluster, options.settings);
     const stopSystem = cleanup.add(() => system.stop());

@@ -1,4 +1,5 @@
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { execa } from 'execa';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { LocalCluster } from '../../src/cluster/local-cluster.js';
 import { PROBE_DIR } from './churn-probes.js';
@@ -57,4 +58,20 @@ export async function prepareNodes(cluster: LocalCluster, bigTree: TreeSpec | un
     initMs.push(performance.now() - started);
   }
   return { treeFiles, createMs, initMs };
+}
+
+/**
+ * `--wal`: every node's csync2 database in SQLite's WAL journal mode (it stays
+ * so; csync2 does not change it). Readers then no longer block a writer, so a
+ * session and an update on one node wait less for each other's transactions.
+ * Needs the sqlite3 command.
+ */
+export async function useWalJournal(cluster: LocalCluster, log: (line: string) => void): Promise<void> {
+  for (const node of cluster.nodes) {
+    for (const name of (await readdir(node.db)).filter((file) => file.endsWith('.db3'))) {
+      const result = await execa('sqlite3', [join(node.db, name), 'PRAGMA journal_mode=WAL;'], { reject: false });
+      if (result.stdout.trim() !== 'wal') throw new Error(`--wal: sqlite3 could not switch ${name} to WAL (${result.stderr || result.stdout || `exit code ${result.exitCode}`}); is the sqlite3 command installed?`);
+    }
+  }
+  log(`csync2 databases in WAL journal mode on ${cluster.nodes.length} nodes`);
 }
