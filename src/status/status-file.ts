@@ -1,4 +1,5 @@
 import { readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { lockFilePath, readLockPid } from '../daemon/instance-lock.js';
 import type { DaemonStatus } from '../daemon/status-snapshot.js';
 import type { Logger } from '../log/logger.js';
 import type { DaemonObserver, ObservedDaemon } from './observed-daemon.js';
@@ -15,16 +16,6 @@ export interface StatusFileOptions {
   intervalMs?: number;
   /** Least time between two writes caused by events (state, sync, progress). @default 250 */
   minGapMs?: number;
-}
-
-/** Reads the PID in the daemon's lock file; undefined when there is none. */
-function lockHolder(queueFile: string): number | undefined {
-  try {
-    const pid = Number.parseInt(readFileSync(`${queueFile}.lock`, 'utf8').trim(), 10);
-    return Number.isInteger(pid) ? pid : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 /**
@@ -46,7 +37,7 @@ export function attachStatusFile(daemon: ObservedDaemon, options: StatusFileOpti
   const write = (): void => {
     pending = undefined;
     if (daemon.state === 'stopped') return;
-    if (lockHolder(options.queueFile) !== process.pid) return;
+    if (readLockPid(lockFilePath(options.queueFile)) !== process.pid) return;
     lastWrite = Date.now();
     try {
       writeFileSync(temporary, `${JSON.stringify(daemon.snapshot(), null, 2)}\n`, { mode: 0o644 });
