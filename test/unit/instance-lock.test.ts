@@ -69,8 +69,8 @@ test('killed with SIGKILL while a child it started lives on: the kernel frees th
   });
   let out = '';
   holder.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
-  const held = await waitFor(() => /^held (\d+)$/m.exec(out) ?? undefined, 'the holder to take the lock and start its child', 10_000);
-  grandchild = Number(held[1]);
+  const held = await waitFor(() => /^held (\d+)$/m.exec(out)?.[1], 'the holder to take the lock and start its child', 10_000);
+  grandchild = Number(held);
   await assert.rejects(new InstanceLock(path).acquire('h'), { message: new RegExp(`^another inotify-csync \\(PID ${holder.pid}\\) already runs`) });
   process.kill(holder.pid as number, 'SIGKILL');
   await holder;
