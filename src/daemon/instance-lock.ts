@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { closeSync, constants, openSync, readSync, realpathSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, constants, openSync, readFileSync, readSync, realpathSync, unlinkSync, writeSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { basename, dirname, join, resolve } from 'node:path';
 import { InotifyCsyncError } from '../errors.js';
@@ -42,6 +42,28 @@ export function readLockPid(path: string): number | undefined {
   } finally {
     closeSync(fd);
   }
+}
+
+/**
+ * Whether some process holds the lock: a listening socket under its name in
+ * /proc/net/unix (readable by every user, so `status` needs no privilege).
+ * Undefined when that cannot be read.
+ */
+export function lockHeld(lockFile: string, table = '/proc/net/unix'): boolean | undefined {
+  let text: string;
+  try {
+    text = readFileSync(table, 'utf8');
+  } catch {
+    return undefined;
+  }
+  // Listed with '@' for the leading NUL; Node pads the name with NULs, shown as '@' too.
+  const name = `@${lockSocketName(lockFile).slice(1)}`;
+  const listening = 0x10000;
+  return text.split('\n').some((line) => {
+    const fields = line.trim().split(/\s+/);
+    const path = fields[7];
+    return path !== undefined && path.replace(/@+$/, '') === name && (Number.parseInt(fields[3] ?? '0', 16) & listening) !== 0;
+  });
 }
 
 function listen(server: Server, name: string): Promise<void> {

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { InstanceLock, lockFilePath, lockSocketName } from '../../src/daemon/instance-lock.js';
+import { InstanceLock, lockFilePath, lockHeld, lockSocketName } from '../../src/daemon/instance-lock.js';
 import { alive } from '../helpers/processes.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -78,4 +78,16 @@ test('killed with SIGKILL while a child it started lives on: the kernel frees th
   const next = new InstanceLock(path);
   assert.equal(await next.acquire('h'), holder.pid);
   next.release();
+});
+
+test('lockHeld reads /proc/net/unix: true while a lock is held, false once released', async () => {
+  const path = lockFilePath(join(dir, 'probe.queue'));
+  assert.equal(lockHeld(path), false);
+  const lock = new InstanceLock(path);
+  await lock.acquire('h');
+  assert.equal(lockHeld(path), true);
+  assert.equal(lockHeld(lockFilePath(join(dir, 'other.queue'))), false, 'another queue\'s lock is not this one');
+  lock.release();
+  await waitFor(() => lockHeld(path) === false, 'the socket to be gone after release');
+  assert.equal(lockHeld(path, join(dir, 'no-such-table')), undefined);
 });
