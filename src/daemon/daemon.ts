@@ -31,7 +31,7 @@ import { WatchLimitError } from '../watch/inotify-watcher.js';
 import { countWatchedDirectories, readMaxUserWatches, watchLimitMessage } from '../watch/watch-limit.js';
 import type { WatchEvent } from '../watch/event-record.js';
 import { RenamedDirectories } from '../watch/renamed-directories.js';
-import { InstanceLock } from './instance-lock.js';
+import { InstanceLock, lockFilePath } from './instance-lock.js';
 import { requireBinaries } from './preflight.js';
 import { SyncLoop } from './sync-loop.js';
 import { WatchSupervisor } from './watch-supervisor.js';
@@ -125,7 +125,7 @@ export class Daemon extends EventEmitter<DaemonEvents> {
       onAppend: () => this.loop?.notifyAppend(),
       onNeedFullSync: (reason) => this.loop?.requestFullSync(reason),
     });
-    this.lock = new InstanceLock(`${options.queueFile}.lock`);
+    this.lock = new InstanceLock(lockFilePath(options.queueFile));
     this.reader = createBatchReader(options.mode);
   }
 
@@ -156,7 +156,7 @@ export class Daemon extends EventEmitter<DaemonEvents> {
     for (const line of describeScope(scope)) log.withTag('config').info(`CONFIG: ${line}`);
 
     this.queue.prepareDirectory();
-    const diedPid = this.lock.acquire(options.csync2.host);
+    const diedPid = await this.lock.acquire(options.csync2.host);
     // A daemon killed mid-batch may have had csync2 clear a dirty entry the peer never got:
     // its queue still names what it was sending, so those paths are sent again.
     const unfinished = diedPid === undefined ? [] : this.unfinishedPaths();

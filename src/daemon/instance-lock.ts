@@ -1,50 +1,159 @@
-import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { closeSync, constants, openSync, readFileSync, readSync, realpathSync, unlinkSync, writeSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { basename, dirname, join, resolve } from 'node:path';
 import { InotifyCsyncError } from '../errors.js';
-import { processAlive } from '../process/process-alive.js';
+
+/** The lock file of the daemon that uses this queue file: it names the daemon's PID, for admins and the status file. */
+export function lockFilePath(queueFile: string): string {
+  return `${queueFile}.lock`;
+}
 
 /**
- * One daemon per host and queue: a lock file next to the queue holds the PID.
- * A lock left by a process that no longer runs (killed with SIGKILL) is taken over.
+ * The abstract unix socket name that is the lock itself: derived from the
+ * lock file's real path, so two spellings of one queue take the same lock.
+ */
+export function lockSocketName(lockFile: string): string {
+  const absolute = resolve(lockFile);
+  let canonical = absolute;
+  try {
+    canonical = join(realpathSync(dirname(absolute)), basename(absolute));
+  } catch {
+    // the directory does not exist yet: the absolute path is the best name
+  }
+  return `\0inotify-csync/${createHash('sha256').update(canonical).digest('hex').slice(0, 32)}`;
+}
+
+/** The PID a lock file names, read without following a symbolic link; undefined when there is none. */
+export function readLockPid(path: string): number | undefined {
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  } catch {
+    return undefined;
+  }
+  try {
+    const buffer = Buffer.alloc(32);
+    const length = readSync(fd, buffer, 0, buffer.length, 0);
+    const pid = Number.parseInt(buffer.toString('utf8', 0, length).trim(), 10);
+    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+  } catch {
+    return undefined;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Whether some process holds the lock: a listening socket under its name in
+ * /proc/net/unix (readable by every user, so `status` needs no privilege).
+ * Undefined when that cannot be read.
+ */
+export function lockHeld(lockFile: string, table = '/proc/net/unix'): boolean | undefined {
+  let text: string;
+  try {
+    text = readFileSync(table, 'utf8');
+  } catch {
+    return undefined;
+  }
+  // Listed with '@' for the leading NUL; Node pads the name with NULs, shown as '@' too.
+  const name = `@${lockSocketName(lockFile).slice(1)}`;
+  const listening = 0x10000;
+  return text.split('\n').some((line) => {
+    const fields = line.trim().split(/\s+/);
+    const path = fields[7];
+    return path !== undefined && path.replace(/@+$/, '') === name && (Number.parseInt(fields[3] ?? '0', 16) & listening) !== 0;
+  });
+}
+
+function listen(server: Server, name: string): Promise<void> {
+  return new Promise((resolvePromise, reject) => {
+    server.once('error', reject);
+    server.listen(name, () => {
+      server.off('error', reject);
+      resolvePromise();
+    });
+  });
+}
+
+/**
+ * One daemon per queue. The lock is a listening abstract unix socket, which
+ * the kernel frees when its holder dies however it dies; a PID in a file
+ * cannot tell a dead daemon from another process that got its PID after a
+ * reboot. Node creates its sockets close-on-exec, so children (csync2 -ii
+ * sessions, inotifywait) never keep the lock. Abstract names belong to the
+ * network namespace: the unit must not use PrivateNetwork= (csync2 needs the
+ * host's network anyway). The lock file next to the queue still names the
+ * PID, and is removed on a clean stop: finding one means its daemon died.
  */
 export class InstanceLock {
-  private held = false;
+  private server: Server | undefined;
 
   constructor(readonly path: string) {}
 
   /** Takes the lock; returns the PID of a previous daemon that died holding it (it did not stop cleanly), if any. */
-  acquire(host: string): number | undefined {
-    let died: number | undefined;
-    for (let attempt = 0; attempt < 2; attempt++) {
-      try {
-        const fd = openSync(this.path, 'wx', 0o600);
-        writeSync(fd, `${process.pid}\n`);
-        closeSync(fd);
-        this.held = true;
-        return died;
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
-          throw new InotifyCsyncError(`cannot create the lock file ${this.path}: ${(error as Error).message}`, { cause: error });
-        }
-      }
-      const pid = Number.parseInt(readFileSync(this.path, 'utf8').trim(), 10);
-      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && processAlive(pid)) {
+  async acquire(host: string): Promise<number | undefined> {
+    // Any connection (a probe) is closed at once: the socket only has to exist.
+    const server = createServer((socket) => socket.destroy());
+    try {
+      await listen(server, lockSocketName(this.path));
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code ?? 'error';
+      if (code === 'EADDRINUSE') {
+        const pid = readLockPid(this.path);
         throw new InotifyCsyncError(
-          `another inotify-csync (PID ${pid}) already runs for host ${host} (lock file ${this.path}): stop it first, or give this one its own --queue-file`,
+          `another inotify-csync${pid === undefined ? '' : ` (PID ${pid})`} already runs for host ${host} (lock file ${this.path}): stop it first, or give this one its own --queue-file`,
+          { cause: error },
         );
       }
-      died = Number.isInteger(pid) && pid > 0 ? pid : died;
-      unlinkSync(this.path);
+      throw new InotifyCsyncError(`cannot take the lock for ${this.path}: binding its abstract unix socket failed (${code}); inotify-csync needs Linux`, { cause: error });
     }
-    throw new InotifyCsyncError(`cannot take the lock file ${this.path}: it keeps coming back`);
+    server.unref();
+    // After listening, errors (a failed accept) only concern probes: the lock stays held.
+    server.on('error', () => undefined);
+    this.server = server;
+
+    // The lock is ours, so a lock file left here was never released: its daemon died.
+    // Its PID may even be ours (a container's PID 1 restarted), so it is not compared.
+    const died = readLockPid(this.path);
+    try {
+      this.writePid();
+    } catch (error) {
+      this.closeServer();
+      const code = (error as NodeJS.ErrnoException).code ?? 'error';
+      throw new InotifyCsyncError(`cannot write the lock file ${this.path} (${code}): make its directory writable for this user or choose another with --queue-file`, { cause: error });
+    }
+    return died;
+  }
+
+  /** A fresh file (never an existing one, a link or a symbolic link opened), holding this PID. */
+  private writePid(): void {
+    try {
+      unlinkSync(this.path);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
+    const fd = openSync(this.path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
+    try {
+      writeSync(fd, `${process.pid}\n`);
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  private closeServer(): void {
+    this.server?.close();
+    this.server = undefined;
   }
 
   release(): void {
-    if (!this.held) return;
-    this.held = false;
+    if (!this.server) return;
+    // The file goes first: a daemon that takes the lock next must not read this PID as a dead one.
     try {
       unlinkSync(this.path);
     } catch {
       // already gone
     }
+    this.closeServer();
   }
 }

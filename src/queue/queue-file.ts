@@ -1,7 +1,8 @@
-import { accessSync, closeSync, constants, fstatSync, ftruncateSync, mkdirSync, openSync, readFileSync, statSync, writeSync } from 'node:fs';
+import { accessSync, closeSync, constants, fstatSync, ftruncateSync, lstatSync, mkdirSync, openSync, readSync, statSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { EnvironmentError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
+import { checkPrivateDirectory } from './private-directory.js';
 import { encodeRecord } from './records.js';
 
 /**
@@ -53,7 +54,7 @@ export class QueueFile {
     private readonly events: QueueFileEvents,
   ) {}
 
-  /** Creates the queue's directory (0700) if needed, and checks it can be written. */
+  /** Creates the queue's directory (0700) if needed, and checks it can be written, by this user only. */
   prepareDirectory(): void {
     const dir = dirname(this.path);
     try {
@@ -66,23 +67,43 @@ export class QueueFile {
         { cause: error },
       );
     }
+    checkPrivateDirectory(dir);
   }
 
-  /** Opens an empty file (0600), as the bash script empties its queue at start. */
+  /**
+   * Opens an empty file (0600), as the bash script empties its queue at start.
+   * Never through a symbolic link, and only a regular file with one name is
+   * emptied: anything else could point the truncation at another file.
+   */
   open(): void {
     this.prepareDirectory();
+    let fd: number;
     try {
-      this.fd = openSync(this.path, 'a', 0o600);
-      ftruncateSync(this.fd);
-      this.written = 0;
-      this.inode = fstatSync(this.fd).ino;
+      // Read and write: the reset reads the unread tail through this descriptor, not the path.
+      fd = openSync(this.path, constants.O_RDWR | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW, 0o600);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code ?? 'error';
+      if (code === 'ELOOP') {
+        throw new EnvironmentError(
+          `queue file ${this.path} is a symbolic link, which inotify-csync does not follow (it would empty the target): remove the link, or choose another --queue-file`,
+          { cause: error },
+        );
+      }
       throw new EnvironmentError(
         `cannot create the queue file ${this.path} (${code}): make it writable for this user or choose another with --queue-file`,
         { cause: error },
       );
     }
+    const stats = fstatSync(fd);
+    const refused = !stats.isFile() ? 'is not a regular file' : stats.nlink > 1 ? `has ${stats.nlink} hard links (emptying it would empty the other names too)` : undefined;
+    if (refused) {
+      closeSync(fd);
+      throw new EnvironmentError(`queue file ${this.path} ${refused}: remove it, or choose another --queue-file`);
+    }
+    ftruncateSync(fd);
+    this.fd = fd;
+    this.written = 0;
+    this.inode = stats.ino;
   }
 
   close(): void {
@@ -149,10 +170,10 @@ export class QueueFile {
     return fstatSync(this.fd).size;
   }
 
-  /** The file at the path is no longer the one this process writes (deleted or replaced). */
+  /** The file at the path is no longer the one this process writes (deleted or replaced, also by a link). */
   replaced(): boolean {
     try {
-      return statSync(this.path).ino !== this.inode;
+      return lstatSync(this.path).ino !== this.inode;
     } catch {
       return true;
     }
@@ -167,11 +188,17 @@ export class QueueFile {
   resetKeepingTail(offset: number): number {
     this.flush();
     if (this.fd === undefined) return 0;
-    const tail = readFileSync(this.path).subarray(offset);
+    const tail = Buffer.alloc(Math.max(0, this.size() - offset));
+    let read = 0;
+    while (read < tail.length) {
+      const length = readSync(this.fd, tail, read, tail.length - read, offset + read);
+      if (length === 0) break;
+      read += length;
+    }
     ftruncateSync(this.fd);
-    if (tail.length > 0) writeSync(this.fd, tail);
-    this.written = tail.length;
-    return tail.length;
+    if (read > 0) writeSync(this.fd, tail, 0, read);
+    this.written = read;
+    return read;
   }
 
   /** Empties the file (RESET QUEUE LOG). Call only when every record has been read. */

@@ -1,4 +1,4 @@
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { splitRecords } from './records.js';
 
 export interface BatchRead {
@@ -25,7 +25,8 @@ const CHUNK_BYTES = 4 * 1024 * 1024;
  * that byte offset (records a full sync already covered).
  */
 export function readBatch(file: string, offset: number, limit: number, end = Number.POSITIVE_INFINITY): BatchRead {
-  const fd = openSync(file, 'r');
+  // Never through a link: the queue's path is only ever the daemon's own file.
+  const fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW);
   try {
     const size = Math.min(fstatSync(fd).size, end);
     const seen = new Set<string>();

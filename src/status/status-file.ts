@@ -1,7 +1,9 @@
-import { readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { readFileSync, unlinkSync } from 'node:fs';
+import { lockFilePath, readLockPid } from '../daemon/instance-lock.js';
 import type { DaemonStatus } from '../daemon/status-snapshot.js';
 import type { Logger } from '../log/logger.js';
 import type { DaemonObserver, ObservedDaemon } from './observed-daemon.js';
+import { replaceFile } from './replace-file.js';
 
 /** Where the daemon publishes its status: next to its queue, so `status --queue-file F` finds it. */
 export function statusFilePath(queueFile: string): string {
@@ -17,16 +19,6 @@ export interface StatusFileOptions {
   minGapMs?: number;
 }
 
-/** Reads the PID in the daemon's lock file; undefined when there is none. */
-function lockHolder(queueFile: string): number | undefined {
-  try {
-    const pid = Number.parseInt(readFileSync(`${queueFile}.lock`, 'utf8').trim(), 10);
-    return Number.isInteger(pid) ? pid : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 /**
  * Publishes the daemon's snapshot for `inotify-csync status`: rewritten
  * atomically (temporary file, then rename) every few seconds and soon after
@@ -36,7 +28,6 @@ function lockHolder(queueFile: string): number | undefined {
  */
 export function attachStatusFile(daemon: ObservedDaemon, options: StatusFileOptions): DaemonObserver {
   const path = statusFilePath(options.queueFile);
-  const temporary = `${path}.${process.pid}.tmp`;
   const minGapMs = options.minGapMs ?? 250;
   let written = false;
   let lastWrite = 0;
@@ -46,11 +37,12 @@ export function attachStatusFile(daemon: ObservedDaemon, options: StatusFileOpti
   const write = (): void => {
     pending = undefined;
     if (daemon.state === 'stopped') return;
-    if (lockHolder(options.queueFile) !== process.pid) return;
+    if (readLockPid(lockFilePath(options.queueFile)) !== process.pid) return;
     lastWrite = Date.now();
     try {
-      writeFileSync(temporary, `${JSON.stringify(daemon.snapshot(), null, 2)}\n`, { mode: 0o644 });
-      renameSync(temporary, path);
+      // World-readable once complete, as before: the directory (0700 when the daemon makes it) decides
+      // who reaches it, and an admin who opens it lets a monitoring user run `status`.
+      replaceFile(path, `${JSON.stringify(daemon.snapshot(), null, 2)}\n`, { mode: 0o644 });
       written = true;
       failure = undefined;
     } catch (error) {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -89,6 +89,35 @@ describe('bad input', () => {
     const result = await runCli(args, { env: env() });
     assert.equal(result.exitCode, 1);
     assert.match(result.stderr.trim(), /^inotify-csync: queue directory \/proc\/inotify-csync-test is not writable \(E[A-Z]+\): make it writable for this user or choose another with --queue-file$/);
+  });
+
+  test('a queue path that is a symbolic link: exit 1 naming it, the target untouched', async () => {
+    const dir = join(work, 'q-link');
+    await mkdir(dir, { mode: 0o700 });
+    const victim = join(work, 'victim');
+    await writeFile(victim, 'precious\n');
+    await symlink(victim, join(dir, 'queue'));
+    const args = [...cluster.csync2Args(0), '--queue-file', join(dir, 'queue'), '--disable-rsync', '--no-server'];
+    const result = await runCli(args, { env: env() });
+    assert.equal(result.exitCode, 1);
+    assert.equal(
+      result.stderr.trim(),
+      `inotify-csync: queue file ${join(dir, 'queue')} is a symbolic link, which inotify-csync does not follow (it would empty the target): remove the link, or choose another --queue-file`,
+    );
+    assert.equal(await readFile(victim, 'utf8'), 'precious\n');
+  });
+
+  test('a queue in a directory everyone can write: exit 1 naming the mode and the fix', async () => {
+    const dir = join(work, 'q-open');
+    await mkdir(dir);
+    await chmod(dir, 0o777);
+    const args = [...cluster.csync2Args(0), '--queue-file', join(dir, 'queue'), '--disable-rsync', '--no-server'];
+    const result = await runCli(args, { env: env() });
+    assert.equal(result.exitCode, 1);
+    assert.equal(
+      result.stderr.trim(),
+      `inotify-csync: queue directory ${dir} is writable by group or others (mode 0777): chmod go-w ${dir}, or choose a directory only this user can write with --queue-file (as root the default /var/lib/inotify-csync)`,
+    );
   });
 
   test('inotifywait or rsync not installed: the package is named', async () => {

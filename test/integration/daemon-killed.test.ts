@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { DaemonProcess } from '../../src/cluster/daemon-process.js';
 import { LocalCluster } from '../../src/cluster/local-cluster.js';
+import { encodeRecord } from '../../src/queue/records.js';
 import { alive, descendants } from '../helpers/processes.js';
-import { diffSnapshots, snapshot, waitFor } from '../helpers/wait.js';
+import { diffSnapshots, holds, snapshot, waitFor } from '../helpers/wait.js';
 
 // SIGKILL leaves the daemon no chance to clean up: its children must still
 // end (the kernel's parent-death signal), and the next start's full sync must
@@ -46,4 +47,23 @@ test('killed with SIGKILL mid-batch and started again: no orphan, every change a
     const diff = diffSnapshots(await snapshot(a), await snapshot(b), 5);
     throw new Error(`${error.message}: ${diff.join('; ')}\nrestarted daemon:\n${restarted?.lines.filter((l) => !l.includes('CONFIG')).join('\n')}`);
   });
+});
+
+// After a power loss the lock file names a PID that another service holds on
+// every boot (PID 1 always exists): the daemon must start, and still send the
+// dead daemon's queue again.
+test('a lock file left by a dead daemon whose PID now belongs to another process: started, with RECOVERY', async () => {
+  assert.equal(await restarted?.stop(), 0);
+  restarted = undefined;
+  const a = cluster.node(0).dir;
+  const b = cluster.node(1).dir;
+  const queue = join(cluster.root, 'queue-0', 'queue');
+  await writeFile(join(a, 'queued-before-the-crash'), 'queued\n');
+  await writeFile(queue, encodeRecord(join(a, 'queued-before-the-crash')));
+  await writeFile(`${queue}.lock`, '1\n');
+  restarted = DaemonProcess.start(cluster, 0);
+  await restarted.ready();
+  assert.match(restarted.log, /RECOVERY: the previous daemon \(PID 1\) did not stop cleanly; sending its 1 last queued paths again/);
+  assert.equal(await readFile(`${queue}.lock`, 'utf8'), `${restarted.pid}\n`, 'the lock file names the new daemon');
+  await waitFor(() => holds(join(b, 'queued-before-the-crash'), 'queued\n'), 'the queued file on the peer', 10_000);
 });

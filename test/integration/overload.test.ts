@@ -56,7 +56,7 @@ test('disk full while appending to the queue: logged, then a full sync when spac
   await cluster.startServer(1);
   const queueDir = join(cluster.root, 'small-fs');
   await mkdir(queueDir);
-  const mounted = await execa('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', queueDir], { reject: false });
+  const mounted = await execa('mount', ['-t', 'tmpfs', '-o', 'size=64k,mode=0700', 'tmpfs', queueDir], { reject: false });
   if (mounted.exitCode !== 0) {
     process.stdout.write(`# skipped: cannot mount a tmpfs here (${String(mounted.stderr).trim()})\n`);
     return;

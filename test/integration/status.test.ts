@@ -96,4 +96,15 @@ describe('inotify-csync status', () => {
     assert.equal(result.stdout, '');
     assert.match(result.stderr, new RegExp(`^inotify-csync is not running: its PID ${dead.stdout} has exited \\(stale status file .*\\)$`));
   });
+
+  test('a status file left by a dead daemon whose PID another process has now (PID 1): exit 3, the lock tells', async () => {
+    const queue = join(ctx.cluster.root, 'reused', 'queue');
+    await mkdir(join(ctx.cluster.root, 'reused'), { recursive: true });
+    const snapshot = await statusJson(queueOf(0));
+    await writeFile(`${queue}.status.json`, JSON.stringify({ ...snapshot, pid: 1 }));
+    await writeFile(`${queue}.lock`, '1\n');
+    const result = await status(['--queue-file', queue]);
+    assert.equal(result.exitCode, 3, result.stdout);
+    assert.equal(result.stdout, `inotify-csync is not running: no daemon holds the lock of ${queue}; PID 1 is another process now (stale status file ${queue}.status.json)`);
+  });
 });

@@ -1,5 +1,6 @@
 import { cac } from 'cac';
 import { hostname } from 'node:os';
+import { lockFilePath, lockHeld } from '../../daemon/instance-lock.js';
 import { UsageError } from '../../errors.js';
 import { processAlive } from '../../process/process-alive.js';
 import { formatStatus } from '../../status/format-status.js';
@@ -44,6 +45,8 @@ export function runStatus(argv: string[], io: CommandIo): number {
   if (!read.found) return notRunning(read.reason);
   const { status } = read;
   if (!processAlive(status.pid)) return notRunning(`its PID ${status.pid} has exited (stale status file ${path})`);
+  // After a crash and a reboot another process may have the PID: the lock tells.
+  if (lockHeld(lockFilePath(queueFile)) === false) return notRunning(`no daemon holds the lock of ${queueFile}; PID ${status.pid} is another process now (stale status file ${path})`);
   if (status.state === 'stopped') return notRunning(`PID ${status.pid} has stopped`);
   status.watchCount ??= countInotifyWatches(status.pid);
   io.stdout.write(options.json ? `${JSON.stringify(status, null, 2)}\n` : formatStatus(status, Date.now()));

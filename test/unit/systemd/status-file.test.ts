@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { existsSync, readdirSync } from 'node:fs';
+import { mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -32,7 +32,7 @@ test('written once this process holds the lock, rewritten on events, removed on 
   }, 'the status file');
   assert.ok(read);
   assert.equal(read.found && read.status.pid, process.pid);
-  assert.ok(!existsSync(`${path}.${process.pid}.tmp`), 'the temporary file was renamed');
+  assert.deepEqual(readdirSync(dir).filter((name) => name.endsWith('.tmp')), [], 'the temporary file was renamed');
   daemon.become('stopped');
   assert.ok(!existsSync(path), 'removed on stop');
   await observer.close();
@@ -51,6 +51,22 @@ test('a daemon refused at start-up leaves the running one\'s file alone', async 
   daemon.become('stopped');
   await observer.close();
   assert.equal(await readFile(path, 'utf8'), other);
+});
+
+test('a link planted under the old predictable temporary name (PATH.PID.tmp) is not written through', async () => {
+  const queueFile = join(dir, 'c.queue');
+  const path = statusFilePath(queueFile);
+  const victim = join(dir, 'victim');
+  await writeFile(victim, 'precious\n');
+  await symlink(victim, `${path}.${process.pid}.tmp`);
+  await writeFile(`${queueFile}.lock`, `${process.pid}\n`);
+  const daemon = new FakeDaemon();
+  const observer = attachStatusFile(daemon, { queueFile, log: silentLogger(), intervalMs: 50, minGapMs: 5 });
+  daemon.become('running');
+  await waitFor(() => readStatusFile(path).found, 'the status file');
+  assert.equal(await readFile(victim, 'utf8'), 'precious\n');
+  daemon.become('stopped');
+  await observer.close();
 });
 
 test('readStatusFile: missing, not JSON, not a status file', async () => {
