@@ -176,7 +176,7 @@ export class Daemon extends EventEmitter<DaemonEvents> {
       passThrough: options.csync2.passThrough,
       timeoutMs: options.csync2TimeoutMs,
       argumentBudget: defaultArgumentBudget(),
-      capabilities: await probeCsync2(),
+      capabilities: await probeCsync2({ children: this.children }),
       gate: this.server?.gate,
     });
 
