@@ -157,12 +157,14 @@ export class InotifyWatcher {
     }
   }
 
-  /** Ends the process; no onExit call follows. */
-  async stop(): Promise<void> {
+  /** Ends the process (SIGTERM, then SIGKILL after `graceMs`: a stopped or stuck one never holds up a stop); no onExit call follows. */
+  async stop(graceMs = 3000): Promise<void> {
     this.stopping = true;
     const subprocess = this.subprocess;
     if (!subprocess || subprocess.exitCode !== null || subprocess.signalCode !== null) return;
     subprocess.kill('SIGTERM');
+    const timer = setTimeout(() => subprocess.kill('SIGKILL'), graceMs);
     await subprocess;
+    clearTimeout(timer);
   }
 }
