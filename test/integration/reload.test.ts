@@ -48,6 +48,7 @@ describe('SIGHUP reload', () => {
       env: {
         PATH: `${bin}:${process.env.PATH ?? ''}`,
         FAKE_INOTIFYWAIT_LIMIT_ROOT: join(cluster.root, 'too-big'),
+        FAKE_INOTIFYWAIT_BROKEN_ROOT: join(cluster.root, 'broken-watcher'),
         FAKE_INOTIFYWAIT_HOLD_MARKER: join(cluster.root, 'hold-inotifywait'),
       },
     };
@@ -98,6 +99,23 @@ describe('SIGHUP reload', () => {
     await waitFor(() => holds(join(b, 'after-watch-limit.txt'), 'still watched\n'), 'after-watch-limit.txt on the peer', 10_000);
     assert.equal(daemonA().subprocess.exitCode, null, 'the daemon still runs');
     assert.deepEqual(daemonA().lines.slice(mark).filter((line) => / (ERROR|WARN) /.test(line)).length, 1, daemonA().lines.slice(mark).join('\n'));
+    assert.equal(inotifywaitChildren(daemonA().pid as number).length, 1);
+  });
+
+  test('inotifywait cannot run on a new root: refused in one line, the old watchers stay', async () => {
+    const mark = daemonA().lines.length;
+    const broken = join(ctx.cluster.root, 'broken-watcher');
+    await mkdir(broken, { recursive: true });
+    await writeFile(cfg, withInclude(broken));
+    try {
+      process.kill(daemonA().pid as number, 'SIGHUP');
+      await lineAfter(daemonA(), mark, new RegExp(`reload refused, the old configuration stays in force: inotifywait could not watch ${broken}: .*No such file or directory`));
+    } finally {
+      await writeFile(cfg, good);
+    }
+    await writeFile(join(a, 'after-broken-watcher.txt'), 'still watched\n');
+    await waitFor(() => holds(join(b, 'after-broken-watcher.txt'), 'still watched\n'), 'after-broken-watcher.txt on the peer', 10_000);
+    assert.equal(daemonA().lines.slice(mark).filter((line) => / (ERROR|WARN) /.test(line)).length, 1, daemonA().lines.slice(mark).join('\n'));
     assert.equal(inotifywaitChildren(daemonA().pid as number).length, 1);
   });
 
