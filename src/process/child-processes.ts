@@ -38,6 +38,21 @@ function signalGroup(pid: number, signal: NodeJS.Signals): boolean {
 }
 
 /**
+ * Group leaders still running, across instances. execa's own exit-time cleanup
+ * skips detached children, so the process's exit ends their groups here.
+ */
+const liveGroups = new Set<number>();
+let exitHookInstalled = false;
+
+function endGroupsOnExit(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.once('exit', () => {
+    for (const pid of liveGroups) signalGroup(pid, 'SIGKILL');
+  });
+}
+
+/**
  * Starts and tracks every child process of the daemon, so that none outlives it:
  * each is ended on shutdown (SIGTERM, then SIGKILL), and, where util-linux's
  * `setpriv` is present, by the kernel if the daemon itself is killed.
@@ -64,7 +79,15 @@ export class ChildProcesses {
     subprocess.then(forget, forget);
     // A helper the child left behind still holds the group, and maybe its pipes (then the
     // result would wait for it): end it as soon as the child itself has exited.
-    if (how.group) (subprocess as unknown as ChildProcess).once('exit', () => subprocess.pid !== undefined && signalGroup(subprocess.pid, 'SIGKILL'));
+    if (how.group && subprocess.pid !== undefined) {
+      const pid = subprocess.pid;
+      liveGroups.add(pid);
+      endGroupsOnExit();
+      (subprocess as unknown as ChildProcess).once('exit', () => {
+        liveGroups.delete(pid);
+        signalGroup(pid, 'SIGKILL');
+      });
+    }
     return subprocess as unknown as ResultPromise<O>;
   }
 
