@@ -60,10 +60,8 @@ function installSignals(daemon: Daemon, log: Logger, observers: DaemonObserver[]
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
-  process.on('SIGHUP', () => {
-    log.info('SIGHUP received: reloading the csync2 configuration');
-    void daemon.reload();
-  });
+  // requestReload never rejects and logs each case itself (during start-up, while a reload runs).
+  process.on('SIGHUP', () => void daemon.requestReload());
 }
 
 /** Parses the command line and runs the daemon; the only place that sets the exit code. */

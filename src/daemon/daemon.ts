@@ -32,6 +32,7 @@ import { countWatchedDirectories, readMaxUserWatches, watchLimitMessage } from '
 import type { WatchEvent } from '../watch/event-record.js';
 import { RenamedDirectories } from '../watch/renamed-directories.js';
 import { InstanceLock, lockFilePath } from './instance-lock.js';
+import { CoalescedRun } from './coalesced-run.js';
 import { requireBinaries } from './preflight.js';
 import { SyncLoop } from './sync-loop.js';
 import { WatchSupervisor } from './watch-supervisor.js';
@@ -93,10 +94,15 @@ export class Daemon extends EventEmitter<DaemonEvents> {
   private readonly reader: BatchReader;
   private server: Csync2Listener | undefined;
   private watchers: WatchSupervisor | undefined;
+  /** Watchers of a reload while they set up: a stop meanwhile ends them too. */
+  private settingUp: WatchSupervisor | undefined;
+  /** SIGHUP reloads, one at a time; a burst during one gives one more. */
+  private readonly reloads = new CoalescedRun(() => this.reload());
+  /** A SIGHUP came during start-up: reload once the daemon runs. */
+  private reloadAfterStart = false;
   private loop: SyncLoop | undefined;
   private engine: SyncEngine | undefined;
   private loopDone: Promise<void> | undefined;
-  private filter: ((event: WatchEvent) => string | undefined) | undefined;
   /** Gives the memory of a busy spell back once idle. */
   private readonly idleCollector = new IdleCollector();
   /** When a peer's rsync last wrote into the tree: local checks wait for its csync2 update. */
@@ -170,7 +176,7 @@ export class Daemon extends EventEmitter<DaemonEvents> {
       passThrough: options.csync2.passThrough,
       timeoutMs: options.csync2TimeoutMs,
       argumentBudget: defaultArgumentBudget(),
-      capabilities: await probeCsync2(),
+      capabilities: await probeCsync2({ children: this.children }),
       gate: this.server?.gate,
     });
 
@@ -225,7 +231,7 @@ export class Daemon extends EventEmitter<DaemonEvents> {
       },
     });
 
-    await this.withProgress('setting up watches', this.startWatchers(scope));
+    this.watchers = await this.withProgress('setting up watches', this.startWatchers(scope));
     // The watchers already run, so nothing changed from here on is missed (DESIGN.md step 4).
     const loop = this.loop;
     await this.withProgress('running the start-up full sync', loop.fullSync('start-up'));
@@ -239,6 +245,10 @@ export class Daemon extends EventEmitter<DaemonEvents> {
     this.state = 'running';
     this.loopDone = this.loop.run();
     log.info(`running: watching ${scope.watchRoots.length} root(s) for ${scope.peers.length} peer(s)`);
+    if (this.reloadAfterStart) {
+      this.reloadAfterStart = false;
+      void this.requestReload('the SIGHUP during start-up');
+    }
   }
 
   /** Start-up on a large tree takes time: say what runs, and every 5 s how long so far. */
@@ -280,25 +290,30 @@ export class Daemon extends EventEmitter<DaemonEvents> {
     log.info(`SERVER: accepting csync2 peers on ${this.server.listening}, one csync2 -i ${sessionArgs(this.options).join(' ')} per connection`);
   }
 
-  private async startWatchers(scope: SyncScope): Promise<void> {
+  /** Starts watchers on the scope's roots; on failure none of them is left running. */
+  private async startWatchers(scope: SyncScope): Promise<WatchSupervisor> {
     const log = this.log.withTag('inotify');
     const matcher = createPathMatcher(scope);
-    this.filter = createEventFilter({ isIncluded: matcher, isTempFile: isCsync2TempFile });
+    // Each set of watchers keeps its own filter: during a reload the old set still reports under the old rules.
+    const filter = createEventFilter({ isIncluded: matcher, isTempFile: isCsync2TempFile });
     const excludeRegex = inotifyExcludeRegex(scope);
     log.info(`INOTIFY: setting up watches on ${scope.watchRoots.join(', ')}${excludeRegex ? ` (not watching ${excludeRegex})` : ''}`);
     const started = Date.now();
-    this.watchers = new WatchSupervisor({
+    const watchers = new WatchSupervisor({
       roots: scope.watchRoots,
       excludeRegex,
       children: this.children,
       log,
-      onEvent: (event) => this.handleEvent(event),
+      onEvent: (event) => this.handleEvent(event, filter),
       onRestarted: (root) => this.loop?.requestFullSync(`inotifywait on ${root} was restarted`),
       onRepaired: (dir) => this.queue.append(dir),
     });
+    this.settingUp = watchers;
     try {
-      await this.watchers.start();
+      await watchers.start();
     } catch (error) {
+      // The roots that did start must not run on unowned (they would double every event).
+      await watchers.stop();
       // Never half-blind: inotifywait -r exits when the kernel's watch limit is reached
       // while it sets up, and the daemon stops with the count and the fix. (Counting the
       // directories before would read every directory of the tree once more: 0.2 s at
@@ -306,11 +321,14 @@ export class Daemon extends EventEmitter<DaemonEvents> {
       if (!(error instanceof WatchLimitError)) throw error;
       const directories = countWatchedDirectories(scope.watchRoots, excludeRegexMatcher(excludeRegex), 10_000_000);
       throw new WatchLimitError(watchLimitMessage(directories, readMaxUserWatches()), { cause: error });
+    } finally {
+      if (this.settingUp === watchers) this.settingUp = undefined;
     }
     log.info(`INOTIFY: watches established in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    return watchers;
   }
 
-  private handleEvent(event: WatchEvent): void {
+  private handleEvent(event: WatchEvent, filter: (event: WatchEvent) => string | undefined): void {
     this.eventsSeen++;
     if (event.overflow) {
       this.overflows++;
@@ -321,7 +339,7 @@ export class Daemon extends EventEmitter<DaemonEvents> {
       return;
     }
     if (isCsync2TempFile(event.path)) this.incoming.notice();
-    const path = this.filter?.(event);
+    const path = filter(event);
     if (path !== undefined) this.queue.append(path);
     if (event.isDir && (event.events.includes('MOVED_FROM') || event.events.includes('MOVED_TO'))) {
       // inotifywait -r may report later events of a moved tree under stale paths (RenamedDirectories).
@@ -330,23 +348,52 @@ export class Daemon extends EventEmitter<DaemonEvents> {
     }
   }
 
-  /** SIGHUP: reread csync2's configuration; on success restart the watchers on the new roots, then a full sync. */
-  async reload(): Promise<void> {
+  /**
+   * SIGHUP: rereads csync2's configuration. Never rejects: reloads run one at
+   * a time, a SIGHUP during one queues one more, and a SIGHUP during start-up
+   * is applied once the daemon runs. Each case is one log line.
+   */
+  requestReload(why = 'SIGHUP'): Promise<void> {
     const log = this.log.withTag('config');
-    if (this.state !== 'running') return;
-    let scope: SyncScope;
-    try {
-      scope = await this.loadScope();
-    } catch (error) {
-      log.error(`reload refused, the old configuration stays in force: ${(error as Error).message}`);
-      return;
+    if (this.state === 'starting') {
+      if (!this.reloadAfterStart) log.info('SIGHUP during start-up: the configuration is reread once start-up is done');
+      this.reloadAfterStart = true;
+      return Promise.resolve();
     }
-    log.info('CONFIG: reloaded on SIGHUP');
-    for (const line of describeScope(scope)) log.info(`CONFIG: ${line}`);
-    await this.watchers?.stop();
-    this.scope = scope;
-    await this.startWatchers(scope);
-    this.loop?.requestFullSync('configuration reloaded');
+    if (this.state !== 'running') {
+      log.info(`SIGHUP while ${this.state}: no reload`);
+      return Promise.resolve();
+    }
+    const { outcome, done } = this.reloads.request();
+    if (outcome === 'started') log.info(`${why}: rereading the csync2 configuration`);
+    else if (outcome === 'queued') log.info(`${why} while a reload runs: the configuration is reread once more after it`);
+    else log.info(`${why} while a reload runs: a reread after it is already due`);
+    return done;
+  }
+
+  /** One reload: the new watchers start before the old ones stop; on any failure the old scope and watchers stay. */
+  private async reload(): Promise<void> {
+    const log = this.log.withTag('config');
+    try {
+      const scope = await this.loadScope();
+      if (this.state !== 'running') return;
+      const watchers = await this.startWatchers(scope);
+      if (this.state !== 'running') {
+        await watchers.stop();
+        return;
+      }
+      const old = this.watchers;
+      this.watchers = watchers;
+      this.scope = scope;
+      await old?.stop();
+      log.info('CONFIG: reloaded on SIGHUP');
+      for (const line of describeScope(scope)) log.info(`CONFIG: ${line}`);
+      this.loop?.requestFullSync('configuration reloaded');
+    } catch (error) {
+      // A stop during the reload ended its watchers: no news.
+      if (this.state !== 'running') return;
+      log.error(`reload refused, the old configuration stays in force: ${error instanceof Error ? error.message : String(error)}`);
+    }
   }
 
   /** Drains: stops the watchers, lets a running csync2 call finish (bounded), stops the server and every child. */
@@ -360,7 +407,7 @@ export class Daemon extends EventEmitter<DaemonEvents> {
     const wasRunning = this.state === 'running';
     this.state = 'draining';
     if (wasRunning) log.info('stopping: draining');
-    await this.watchers?.stop();
+    await Promise.all([this.watchers?.stop(), this.settingUp?.stop()]);
     this.loop?.stop();
     this.renamed.stop();
     if (this.loopDone) {

@@ -1,11 +1,11 @@
 import { existsSync } from 'node:fs';
 import type { Logger } from '../log/logger.js';
 import type { ChildProcesses } from '../process/child-processes.js';
-import { backoffDelay } from '../sync/peer-health.js';
 import type { WatchEvent } from '../watch/event-record.js';
 import { InotifyWatcher } from '../watch/inotify-watcher.js';
 import { excludeRegexMatcher } from '../watch/exclude-test.js';
 import { directoriesUnder, topMostMissing, watchedInodes } from '../watch/watch-audit.js';
+import { RestartBackoff } from './restart-backoff.js';
 
 export interface WatchSupervisorOptions {
   roots: string[];
@@ -20,6 +20,8 @@ export interface WatchSupervisorOptions {
   /** Wait after a new directory before checking its watches. @default 300 */
   auditDelayMs?: number;
   setupTimeoutMs?: number;
+  /** A watcher that ran this long restarts after the shortest delay again. @default 30000 */
+  steadyMs?: number;
 }
 
 /** How a new directory event looks: inotifywait -r adds watches for it, which can race (see auditNewDirectories). */
@@ -40,7 +42,7 @@ const ROOT_POLL_MS = 2000;
  */
 export class WatchSupervisor {
   private readonly watchers = new Map<string, InotifyWatcher>();
-  private readonly restarts = new Map<string, number>();
+  private readonly restarts = new Map<string, RestartBackoff>();
   private readonly timers = new Set<NodeJS.Timeout>();
   /** Extra watchers on subtrees the main watcher missed, by directory. */
   private readonly supplementary = new Map<string, InotifyWatcher>();
@@ -179,6 +181,16 @@ export class WatchSupervisor {
     });
     this.watchers.set(root, watcher);
     await watcher.start();
+    this.backoffOf(root).started(Date.now());
+  }
+
+  private backoffOf(root: string): RestartBackoff {
+    let backoff = this.restarts.get(root);
+    if (!backoff) {
+      backoff = new RestartBackoff(RESTART_BACKOFF, this.options.steadyMs);
+      this.restarts.set(root, backoff);
+    }
+    return backoff;
   }
 
   private handleExit(root: string, reason: string): void {
@@ -190,9 +202,7 @@ export class WatchSupervisor {
       this.waitForRoot(root);
       return;
     }
-    const attempt = (this.restarts.get(root) ?? 0) + 1;
-    this.restarts.set(root, attempt);
-    const delay = backoffDelay(attempt, RESTART_BACKOFF);
+    const delay = this.backoffOf(root).exited(Date.now());
     log.warn(`INOTIFY: inotifywait on ${root} ${reason}; restarting in ${(delay / 1000).toFixed(1)} s, then a full sync`);
     this.later(delay, () => void this.restart(root));
   }
@@ -219,7 +229,6 @@ export class WatchSupervisor {
     try {
       await this.startRoot(root);
       this.options.log.info(`INOTIFY: watches on ${root} established again`);
-      this.restarts.set(root, 0);
       this.confirmLater(root, [root]);
       this.options.onRestarted(root);
     } catch (error) {

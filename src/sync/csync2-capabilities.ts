@@ -1,4 +1,5 @@
-import { execa } from 'execa';
+import { EnvironmentError } from '../errors.js';
+import type { ChildProcesses } from '../process/child-processes.js';
 
 /** What the installed csync2 can do, read from its usage text. */
 export interface Csync2Capabilities {
@@ -16,8 +17,24 @@ export function parseCapabilities(usage: string): Csync2Capabilities {
   };
 }
 
-/** Runs `csync2 --help` (an unknown option: csync2 prints its usage) and reads it. */
-export async function probeCsync2(): Promise<Csync2Capabilities> {
-  const result = await execa('csync2', ['--help'], { reject: false, stdin: 'ignore', all: true });
+export interface ProbeOptions {
+  children: ChildProcesses;
+  /** A csync2 that does not answer by then is ended, and start-up fails. @default 10000 */
+  timeoutMs?: number;
+}
+
+/** Runs `csync2 --help` (an unknown option: csync2 prints its usage) and reads it; a tracked child with a deadline. */
+export async function probeCsync2(options: ProbeOptions): Promise<Csync2Capabilities> {
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  const result = await options.children.start('csync2', ['--help'], {
+    reject: false,
+    stdin: 'ignore',
+    all: true,
+    timeout: timeoutMs,
+    forceKillAfterDelay: 2000,
+  });
+  if (result.timedOut) {
+    throw new EnvironmentError(`csync2 did not answer 'csync2 --help' within ${timeoutMs / 1000} s and was ended: check the csync2 binary on PATH (run 'csync2 --help' by hand; a wrapper script or a hung NFS mount can do this)`);
+  }
   return parseCapabilities(String(result.all ?? ''));
 }

@@ -224,7 +224,7 @@ export class RsyncSender {
       killSignal: 'SIGTERM',
       forceKillAfterDelay: 2000,
       maxBuffer: 16 * 1024 * 1024,
-    });
+    }, { group: true });
     const spawnError = result.failed && result.exitCode === undefined && !result.timedOut && !result.isTerminated
       ? (result.originalMessage ?? result.shortMessage)
       : undefined;

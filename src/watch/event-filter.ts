@@ -1,4 +1,5 @@
-import { lstatSync } from 'node:fs';
+import { lstatSync, type Stats } from 'node:fs';
+import { CreatedFiles, unnamedInode } from './created-files.js';
 import type { WatchEvent } from './event-record.js';
 
 export interface EventFilterOptions {
@@ -8,19 +9,26 @@ export interface EventFilterOptions {
   isTempFile: (path: string) => boolean;
 }
 
-/**
- * A CREATE of a regular file with one link is always followed by its
- * CLOSE_WRITE, so it is dropped; every other CREATE (a directory, a symlink,
- * a hard link, a fifo) reports something close_write never will.
- */
-function createNeedsQueueing(event: WatchEvent): boolean {
-  if (event.isDir) return true;
+function lstatOrUndefined(path: string): Stats | undefined {
   try {
-    const stat = lstatSync(event.path);
-    return !stat.isFile() || stat.nlink > 1;
+    return lstatSync(path);
   } catch {
-    return false;
+    return undefined;
   }
+}
+
+/**
+ * A CREATE of a regular file with one link is followed by its CLOSE_WRITE,
+ * so it is dropped (and remembered: see CreatedFiles); every other CREATE (a
+ * directory, a symlink, a hard link, a fifo) reports something close_write never will.
+ */
+function createNeedsQueueing(event: WatchEvent, created: CreatedFiles): boolean {
+  if (event.isDir) return true;
+  const stat = lstatOrUndefined(event.path);
+  if (!stat) return false;
+  if (!stat.isFile() || stat.nlink > 1) return true;
+  created.created(event.path, stat.ino);
+  return false;
 }
 
 /**
@@ -32,22 +40,37 @@ function createNeedsQueueing(event: WatchEvent): boolean {
 function isTransferEcho(event: WatchEvent, isTempFile: (path: string) => boolean): boolean {
   if (event.events.includes('DELETE') || event.events.includes('MOVED_FROM')) return false;
   if (!isTempFile(event.path)) return false;
-  try {
-    lstatSync(event.path);
-    return false;
-  } catch {
-    return true;
+  return lstatOrUndefined(event.path) === undefined;
+}
+
+/**
+ * The path an event really concerns: an O_TMPFILE's close or chmod is reported
+ * as `dir/#INODE`, which no csync2 call can use; it becomes the name the inode
+ * was linked under, or nothing (a temp file that was never linked).
+ */
+function namedPath(event: WatchEvent, created: CreatedFiles): string | undefined {
+  // A DELETE or a move always names a real entry (perhaps one called `#123`).
+  const aboutContent = event.events.includes('CLOSE_WRITE') || event.events.includes('ATTRIB');
+  const renamedOrDeleted = event.events.some((name) => name === 'DELETE' || name.startsWith('MOVED_'));
+  const inode = aboutContent && !renamedOrDeleted && event.validUtf8 && !event.isDir ? unnamedInode(event.path) : undefined;
+  if (inode === undefined || lstatOrUndefined(event.path) !== undefined) {
+    if (event.events.includes('CLOSE_WRITE')) created.closed(event.path);
+    return event.path;
   }
+  return created.nameOf(inode);
 }
 
 /** Decides which path, if any, an inotify event puts into the queue. */
 export function createEventFilter(options: EventFilterOptions): (event: WatchEvent) => string | undefined {
+  const created = new CreatedFiles();
   return (event) => {
     if (event.overflow || event.path === '') return undefined;
     if (event.events.includes('IGNORED')) return undefined;
-    if (event.events.includes('CREATE') && !event.isDir && !createNeedsQueueing(event)) return undefined;
-    if (!options.isIncluded(event.path)) return undefined;
+    if (event.events.includes('CREATE') && !event.isDir && !createNeedsQueueing(event, created)) return undefined;
+    const path = namedPath(event, created);
+    if (path === undefined) return undefined;
+    if (!options.isIncluded(path)) return undefined;
     if (event.validUtf8 && isTransferEcho(event, options.isTempFile)) return undefined;
-    return event.path;
+    return path;
   };
 }

@@ -93,6 +93,7 @@ export class InotifyWatcher {
 
     return new Promise<void>((resolve, reject) => {
       let established = false;
+      const setupLines: string[] = [];
       const timer = setTimeout(() => {
         if (established) return;
         reject(new InotifyCsyncError(`inotifywait on ${root} did not establish its watches within ${Math.round((this.options.setupTimeoutMs ?? 600_000) / 1000)} s`));
@@ -105,10 +106,11 @@ export class InotifyWatcher {
           established = true;
           clearTimeout(timer);
           resolve();
+          for (const held of setupLines) this.report(held);
         } else if (!line.startsWith('Setting up watches')) {
-          // A directory that vanished while inotifywait added its watch is no news: its parent reported it.
-          if (/^Couldn't watch .*: No such file or directory$/.test(line)) log.debug(`inotifywait (${root}): ${line}`);
-          else log.warn(`inotifywait (${root}): ${line}`);
+          // Until the watches stand, a line may be part of a failure that start() reports in one line.
+          if (established) this.report(line);
+          else setupLines.push(line);
         }
       });
       void subprocess.then((result) => {
@@ -125,6 +127,13 @@ export class InotifyWatcher {
         if (!this.stopping) this.options.onExit(reason);
       });
     });
+  }
+
+  private report(line: string): void {
+    const { root, log } = this.options;
+    // A directory that vanished while inotifywait added its watch is no news: its parent reported it.
+    if (/^Couldn't watch .*: No such file or directory$/.test(line)) log.debug(`inotifywait (${root}): ${line}`);
+    else log.warn(`inotifywait (${root}): ${line}`);
   }
 
   /**
@@ -148,12 +157,14 @@ export class InotifyWatcher {
     }
   }
 
-  /** Ends the process; no onExit call follows. */
-  async stop(): Promise<void> {
+  /** Ends the process (SIGTERM, then SIGKILL after `graceMs`: a stopped or stuck one never holds up a stop); no onExit call follows. */
+  async stop(graceMs = 3000): Promise<void> {
     this.stopping = true;
     const subprocess = this.subprocess;
     if (!subprocess || subprocess.exitCode !== null || subprocess.signalCode !== null) return;
     subprocess.kill('SIGTERM');
+    const timer = setTimeout(() => subprocess.kill('SIGKILL'), graceMs);
     await subprocess;
+    clearTimeout(timer);
   }
 }

@@ -1,17 +1,27 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { DaemonProcess } from '../../src/cluster/daemon-process.js';
 import { LocalCluster } from '../../src/cluster/local-cluster.js';
 import { encodeRecord } from '../../src/queue/records.js';
-import { alive, descendants } from '../helpers/processes.js';
+import { alive, childRunning, commandOf, descendants } from '../helpers/processes.js';
 import { diffSnapshots, holds, snapshot, waitFor } from '../helpers/wait.js';
 
 // SIGKILL leaves the daemon no chance to clean up: its children must still
 // end (the kernel's parent-death signal), and the next start's full sync must
 // bring the peer up to date, including what changed while it was down.
 let cluster: LocalCluster;
+
+function argvOf(pid: number): string[] {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+  } catch {
+    return [];
+  }
+}
 let restarted: DaemonProcess | undefined;
 
 before(async () => {
@@ -66,4 +76,25 @@ test('a lock file left by a dead daemon whose PID now belongs to another process
   assert.match(restarted.log, /RECOVERY: the previous daemon \(PID 1\) did not stop cleanly; sending its 1 last queued paths again/);
   assert.equal(await readFile(`${queue}.lock`, 'utf8'), `${restarted.pid}\n`, 'the lock file names the new daemon');
   await waitFor(() => holds(join(b, 'queued-before-the-crash'), 'queued\n'), 'the queued file on the peer', 10_000);
+});
+
+test('killed with SIGKILL while a peer\'s csync2 session and inotifywait run: no child is left', async () => {
+  const daemon = restarted ?? DaemonProcess.start(cluster, 0);
+  restarted = undefined;
+  await daemon.ready();
+  const pid = daemon.pid as number;
+  // A peer's connection: the daemon runs a real csync2 -i on it, which then waits for the peer's first request.
+  const socket = connect({ host: cluster.node(0).host, port: cluster.port });
+  try {
+    const session = () => descendants(pid).some((child) => commandOf(child) === 'csync2' && argvOf(child).includes('-i'));
+    await waitFor(() => session() && childRunning(pid, 'inotifywait') !== undefined, 'a csync2 -i session and inotifywait under the daemon', 10_000);
+    const children = descendants(pid);
+    process.kill(pid, 'SIGKILL');
+    await daemon.subprocess;
+    await waitFor(() => children.every((child) => !alive(child)), 'every child of the killed daemon to end', 5000).catch((error: Error) => {
+      throw new Error(`${error.message}: still running ${children.filter(alive).map((child) => `${child} (${commandOf(child)})`).join(', ')}`);
+    });
+  } finally {
+    socket.destroy();
+  }
 });
