@@ -1,0 +1,44 @@
+import { closeSync, constants, openSync, readSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** Where csync2 keeps its database when built for Debian and EL (its DBDIR). */
+const DEFAULT_DATABASE_DIR = '/var/lib/csync2';
+
+/**
+ * csync2's SQLite file for a host: `DIR/HOST[_CONFIGNAME].db3` (csync2's db.c),
+ * where `-D` gives DIR, an `sqlite3://` URL of a directory or file, or another
+ * database's URL (undefined: not SQLite).
+ */
+export function csync2DatabasePath(host: string, database?: string, configName?: string): string | undefined {
+  let dir = database ?? DEFAULT_DATABASE_DIR;
+  const url = /^(\w+):\/\/(.*)$/.exec(dir);
+  if (url) {
+    if (url[1] !== 'sqlite' && url[1] !== 'sqlite3') return undefined;
+    dir = url[2] ?? '';
+    if (dir.endsWith('.db3')) return dir;
+  }
+  return join(dir, `${host}${configName ? `_${configName}` : ''}.db3`);
+}
+
+/**
+ * The journal mode an SQLite file is in, from its header (bytes 18 and 19:
+ * 1 = rollback journal, 2 = WAL), read without an SQLite library.
+ * Undefined when the file is missing or not SQLite.
+ */
+export function sqliteJournalMode(path: string): 'rollback' | 'wal' | undefined {
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+  } catch {
+    return undefined;
+  }
+  try {
+    const header = Buffer.alloc(20);
+    if (readSync(fd, header, 0, 20, 0) < 20 || header.toString('latin1', 0, 16) !== 'SQLite format 3\0') return undefined;
+    if (header[18] === 2 && header[19] === 2) return 'wal';
+    if (header[18] === 1 && header[19] === 1) return 'rollback';
+    return undefined;
+  } finally {
+    closeSync(fd);
+  }
+}
