@@ -36,7 +36,7 @@ before(async () => {
   log = join(cluster.root, 'csync2-calls');
   hold = join(cluster.root, 'hold');
   daemon = DaemonProcess.start(cluster, 0, {
-    args: ['--no-server', '--num-batched-changes-threshold', '200000', '--num-lines-until-reset', '1000000'],
+    args: ['--debug', '--no-server', '--num-batched-changes-threshold', '200000', '--num-lines-until-reset', '1000000'],
     env: { PATH: `${bin}:${process.env.PATH ?? ''}`, FAKE_CSYNC2_LOG: log, FAKE_CSYNC2_HOLD: hold },
   });
   await daemon.ready();
@@ -61,7 +61,14 @@ test('100,000 changed paths in one batch: split into calls under the limit, ever
 
   // Hold csync2 so that the 100,000 files pile up behind one running call.
   const callCount = (): number => readFileSync(`${log}.calls`, 'utf8').trim().split('\n').length;
-  await new Promise((resolve) => setTimeout(resolve, 500)); // let the directories' batch finish its update
+  // Nothing runs now: every batch that started has ended, and so has every csync2 call,
+  // the peer's update included (--debug logs each call's start and its end).
+  const count = (pattern: RegExp): number => daemon.lines.filter((line) => pattern.test(line)).length;
+  await waitFor(
+    () => count(/PROCESSING QUEUE: /) === count(/batch of \d+ paths done/) && count(/\] csync2 -N /) === count(/\] csync2 [^:]*: [\w-]+ in \d+ ms/),
+    "the directories' batch and its update to end",
+    10_000,
+  );
   const before = callCount();
   const argsBeforeBatch = recordedArgs().length;
   writeFileSync(hold, '');

@@ -1,4 +1,3 @@
-import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -22,7 +21,7 @@ test('50 nested trees made as fast as possible, written into a second later: eve
   for (let i = 0; i < 50; i++) {
     await waitFor(() => holds(join(b, deep(i), 'late.txt'), `late ${i}\n`), `tree-${i}'s late file on the peer`, 5000);
   }
+  // How often the audit had to step in varies from run to run (0 is possible): reported, not asserted.
   const repaired = ctx.daemons[0]?.lines.filter((line) => line.includes('missed the new directory')).length ?? 0;
-  assert.ok(repaired >= 0);
   process.stdout.write(`# watches repaired by the audit: ${repaired}\n`);
 });

@@ -21,6 +21,7 @@ test("a real csync2 database's journal mode is read from its header", async () =
     const result = await cluster.csync2(0, ['-cIr', '/']);
     assert.equal(result.exitCode, 0, String(result.stderr));
     const path = csync2DatabasePath(node.host, node.db);
+    assert.ok(path !== undefined);
     assert.deepEqual(readdirSync(node.db).filter((name) => name.endsWith('.db3')), [`${node.host}.db3`], 'csync2 created the file the daemon looks for');
     assert.equal(sqliteJournalMode(path), 'rollback', 'csync2 creates its database with the rollback journal');
     // The sqlite3 command is installed by .ci/run; the switch the README advises.
