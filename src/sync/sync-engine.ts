@@ -32,6 +32,8 @@ export interface SyncEngineOptions {
   backoff?: BackoffPolicy;
   /** An update that does no I/O for this long is ended: its peer does not answer. @default 5000 */
   answerMs?: number;
+  /** A peer's update succeeded: it started at `startedAt` (it sent what was dirty then) and ended at `endedAt`. */
+  onPeerUpdated?: (peer: string, startedAt: number, endedAt: number) => void;
   /** csync2 named a dirty file it could not find (`%prefix%/path` or a path): check it again. */
   onStalePath?: (name: string) => void;
 }
@@ -193,7 +195,7 @@ export class SyncEngine {
     const now = Date.now();
     if (run.outcome.kind === 'ok') {
       if (this.conflictSince.delete(peer.name)) this.options.log.info(`CONFLICT with ${peer.name} settled`);
-      this.report(recordSuccess(peer, now));
+      this.succeeded(peer, run, now);
       return true;
     }
     const detail = 'detail' in run.outcome ? run.outcome.detail : run.outcome.kind;
@@ -256,7 +258,7 @@ export class SyncEngine {
   private applySingleUpdate(run: Csync2Run, full: boolean): boolean {
     const now = Date.now();
     if (run.outcome.kind === 'ok') {
-      for (const peer of this.peers) this.report(recordSuccess(peer, now));
+      for (const peer of this.peers) this.succeeded(peer, run, now);
       return true;
     }
     const detail = 'detail' in run.outcome ? run.outcome.detail : run.outcome.kind;
@@ -276,11 +278,16 @@ export class SyncEngine {
       if (unreachable.size === 0 || unreachable.has(peer.name)) {
         this.report(recordFailure(peer, unreachable.size ? `ERROR: Connection to remote host \`${peer.name}' failed.` : detail, now, unreachable.size ? this.backoff : this.policyFor(run)));
       } else {
-        this.report(recordSuccess(peer, now));
+        this.succeeded(peer, run, now);
       }
     }
     if (full) this.options.log.warn(`csync2 -x finished with errors: ${detail}`);
     return false;
+  }
+
+  private succeeded(peer: PeerHealth, run: Csync2Run, now: number): void {
+    this.report(recordSuccess(peer, now));
+    this.options.onPeerUpdated?.(peer.name, now - run.durationMs, now);
   }
 
   private report(line: PeerLogLine): void {
