@@ -237,7 +237,11 @@ export class Daemon extends EventEmitter<DaemonEvents> {
         this.metrics.synced(info);
         this.emit('synced', info);
       },
-      onBatchChecked: ({ oldestAppendAt, paths }) => this.metrics.delivery.batchChecked(oldestAppendAt, paths, Date.now()),
+      // The loop is the only caller of checks: the engine's last one is this batch's. A batch
+      // that marked nothing (a peer's change echoed back) has nothing to deliver and is not measured.
+      onBatchChecked: ({ oldestAppendAt, paths }) => {
+        if (engine.lastCheck.sendsUpdates) this.metrics.delivery.batchChecked(oldestAppendAt, paths, engine.lastCheck.at);
+      },
       onIdle: () => {
         if (this.idleCollector.idle()) log.debug(`idle: full garbage collection, JS heap now ${(process.memoryUsage().heapTotal / 1048576).toFixed(1)} MB`);
       },

@@ -77,8 +77,8 @@ export class WatchCountSampler {
   sample(now: number): number | undefined {
     if (this.takenAt === undefined || now - this.takenAt >= this.everyMs) {
       this.last = this.count();
-      // Unknown (no watcher yet) is cheap to find out: asked again next time.
-      this.takenAt = this.last === undefined ? undefined : now;
+      // No watcher yet, or one still setting up (a watched root always holds one): asked again next time.
+      this.takenAt = this.last === undefined || this.last === 0 ? undefined : now;
     }
     return this.last;
   }

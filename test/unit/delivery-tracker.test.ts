@@ -30,6 +30,20 @@ test('one update delivers every batch checked before it started; a down peer kee
   assert.equal(tracker.latencySnapshot().count, 0);
 });
 
+test('an update that started after the check but ended before the batch was handed over still delivers it', () => {
+  const tracker = new DeliveryTracker(() => ['b', 'c']);
+  // The engine starts the peers' updates the moment the check ends; the loop reports the batch a little later.
+  tracker.peerUpdated('b', 1000, 1100);
+  tracker.peerUpdated('c', 990, 1050);
+  tracker.batchChecked(500, 2, 1000);
+  assert.equal(tracker.pendingPaths('b'), 0);
+  assert.equal(tracker.pendingPaths('c'), 2, "c's update started before the check ended");
+  tracker.peerUpdated('c', 1060, 1300);
+  const latency = tracker.latencySnapshot();
+  assert.equal(latency.count, 1);
+  assert.equal(latency.sum, 0.8);
+});
+
 test('a host that updates no peer measures nothing', () => {
   const tracker = new DeliveryTracker(() => []);
   tracker.batchChecked(0, 2, 100);

@@ -48,7 +48,8 @@ export function runStatus(argv: string[], io: CommandIo): number {
   // After a crash and a reboot another process may have the PID: the lock tells.
   if (lockHeld(lockFilePath(queueFile)) === false) return notRunning(`no daemon holds the lock of ${queueFile}; PID ${status.pid} is another process now (stale status file ${path})`);
   if (status.state === 'stopped') return notRunning(`PID ${status.pid} has stopped`);
-  status.watchCount ??= countInotifyWatches(status.pid);
+  // Counted now when this user may read the daemon's /proc entries: the daemon's own count is up to 30 s old.
+  status.watchCount = countInotifyWatches(status.pid) ?? status.watchCount;
   io.stdout.write(options.json ? `${JSON.stringify(status, null, 2)}\n` : formatStatus(status, Date.now()));
   return 0;
 }

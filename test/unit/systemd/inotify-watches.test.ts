@@ -57,9 +57,11 @@ test('the sampler counts again only once its interval has passed', () => {
   assert.equal(sampler.sample(31_000), 2);
 });
 
-test('the sampler asks again at once while the count is unknown (no watcher yet)', () => {
-  const answers = [undefined, 4];
+test('the sampler asks again at once while the count is unknown or 0 (no watcher yet, or one setting up)', () => {
+  const answers = [undefined, 0, 4, 5];
   const sampler = new WatchCountSampler(() => answers.shift(), 30_000);
   assert.equal(sampler.sample(1000), undefined);
-  assert.equal(sampler.sample(1001), 4);
+  assert.equal(sampler.sample(1001), 0);
+  assert.equal(sampler.sample(1002), 4);
+  assert.equal(sampler.sample(1003), 4);
 });
