@@ -18,7 +18,7 @@ function buildCli() {
   cli.usage('[-N host] [--queue-file FILE] [--json]\n\n  Shows what the running daemon for this host does. Exit code 0 when it runs, 3 when it does not.');
   cli
     .option('--queue-file <file>', "The daemon's queue file; its status is in FILE.status.json (default: as the daemon chooses it for -N host)")
-    .option('--json', 'Print the status snapshot as JSON');
+    .option('--json', 'Print the status snapshot as JSON (also the numbers of --metrics-file)');
   cli.help();
   return cli;
 }
