@@ -32,6 +32,7 @@ function buildCli() {
     .option('--csync2-timeout <seconds>', 'A csync2 call running longer is ended and retried (default: 600)')
     .option('-m, --mode <mode>', 'async: read batches on the main loop; thread: in a worker thread (default: async)')
     .option('--queue-file <file>', 'The rolling queue file (default: /var/lib/inotify-csync/HOST.queue as root, else ~/.local/state/inotify-csync/HOST.queue)')
+    .option('--metrics-file <file.prom>', "Write Prometheus metrics here for node_exporter's textfile collector (atomically, every 5 s and after each sync)")
     .option('--no-server', "Do not start csync2's server (systemd or inetd runs it)")
     .option('--log-format <format>', 'text or json (default: text)')
     .option('--debug', 'Log every csync2 call and server line');
@@ -88,7 +89,7 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<void
         // An option given twice: the last one wins, as with most tools.
         .map(([key, value]) => [key.replace(/-([a-z0-9])/g, (_m2, c: string) => c.toUpperCase()), Array.isArray(value) ? value.at(-1) : value]),
     );
-    const known = new Set(['config', 'checkInterval', 'fullSyncInterval', 'numLinesUntilReset', 'numBatchedChangesThreshold', 'rsyncThreshold', 'parallelUpdates', 'maxWaitTime', 'mode', 'disableRsync', 'debug', 'queueFile', 'server', 'logFormat', 'maxParallelPeers', 'csync2Timeout', 'rsyncTarget', 'rsyncRsh']);
+    const known = new Set(['config', 'checkInterval', 'fullSyncInterval', 'numLinesUntilReset', 'numBatchedChangesThreshold', 'rsyncThreshold', 'parallelUpdates', 'maxWaitTime', 'mode', 'disableRsync', 'debug', 'queueFile', 'metricsFile', 'server', 'logFormat', 'maxParallelPeers', 'csync2Timeout', 'rsyncTarget', 'rsyncRsh']);
     for (const key of Object.keys(raw)) {
       if (!known.has(key)) throw new UsageError(`unknown option --${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}: see --help`);
     }
@@ -101,7 +102,7 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<void
     const log = createLogger({ debug: options.debug, format: options.logFormat });
     daemon = new Daemon(options, log);
     observers.push(
-      attachStatusFile(daemon, { queueFile: options.queueFile, log: log.withTag('status') }),
+      attachStatusFile(daemon, { queueFile: options.queueFile, metricsFile: options.metricsFile, log: log.withTag('status') }),
       attachSystemdNotifier(daemon, { log: log.withTag('systemd') }),
     );
     installSignals(daemon, log, observers);

@@ -30,6 +30,8 @@ export interface Options {
   debug?: boolean;
   /** The rolling queue file. @default /var/lib/inotify-csync/HOST.queue (root) or $XDG_STATE_HOME/inotify-csync/HOST.queue */
   queueFile?: string;
+  /** Prometheus text file for node_exporter's textfile collector; none when not given. */
+  metricsFile?: string;
   /** false with --no-server: csync2's server is run by systemd or inetd. @default true */
   server?: boolean;
   /** `text` or `json`. @default 'text' */
@@ -59,6 +61,8 @@ export interface ResolvedOptions {
   mode: Mode;
   debug: boolean;
   queueFile: string;
+  /** Where the metrics go in Prometheus' text format; undefined = no metrics file. */
+  metricsFile?: string;
   runServer: boolean;
   logFormat: LogFormat;
   maxParallelPeers: number;
@@ -80,6 +84,7 @@ export const VALUE_OPTIONS = new Set([
   'max-wait-time',
   'mode',
   'queue-file',
+  'metrics-file',
   'log-format',
   'max-parallel-peers',
   'csync2-timeout',
@@ -133,6 +138,11 @@ export function resolveOptions(options: Options, csync2: Csync2Options, machineH
   if (options.queueFile !== undefined && options.queueFile.trim() === '') {
     throw new UsageError('--queue-file: expected a file path (e.g. --queue-file /var/lib/inotify-csync/host1.queue)');
   }
+  const metricsFile = options.metricsFile?.trim();
+  // node_exporter's textfile collector reads *.prom only: any other name would be written and never scraped.
+  if (metricsFile !== undefined && !/[^/]\.prom$/.test(metricsFile)) {
+    throw new UsageError(`--metrics-file ${options.metricsFile}: node_exporter's textfile collector reads only files ending in .prom (e.g. --metrics-file /var/lib/prometheus/node-exporter/inotify-csync.prom)`);
+  }
   const rsyncTarget = options.rsyncTarget ?? '{host}:{path}';
   if (!/\{(path|relpath|module)\}/.test(rsyncTarget)) {
     throw new UsageError(`--rsync-target ${rsyncTarget}: the template must name the peer's directory with {path}, {relpath} or {module} (e.g. {host}:{path} or rsync://{host}/{module}/)`);
@@ -149,6 +159,7 @@ export function resolveOptions(options: Options, csync2: Csync2Options, machineH
     mode: choice('mode', options.mode, ['async', 'thread'] as const, 'async'),
     debug: options.debug ?? false,
     queueFile: options.queueFile ?? defaultQueueFile(host),
+    metricsFile,
     runServer: options.server ?? true,
     logFormat: choice('log-format', options.logFormat, ['text', 'json'] as const, 'text'),
     maxParallelPeers: count('max-parallel-peers', options.maxParallelPeers, 8),

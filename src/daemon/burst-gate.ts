@@ -39,6 +39,11 @@ export class BurstGate {
     this.appendedAtFirstPending = appended - 1;
   }
 
+  /** When the oldest record not yet in a batch was appended (what the sync latency counts from). */
+  get pendingSince(): number | undefined {
+    return this.firstPendingAt;
+  }
+
   /** Asked when unread records wait: true holds the batch back one more window. */
   stillPouringIn(now: number, appended: number): boolean {
     const first = this.firstPendingAt;

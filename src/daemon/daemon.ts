@@ -26,6 +26,8 @@ import { Csync2Listener } from '../sync/csync2-listener.js';
 import { IncomingRsync } from '../sync/incoming-rsync.js';
 import { peerUnreachable, RsyncSender } from '../sync/rsync-sender.js';
 import { SyncEngine } from '../sync/sync-engine.js';
+import { SyncMetrics } from '../metrics/sync-metrics.js';
+import { countInotifyWatches, WatchCountSampler } from '../status/inotify-watches.js';
 import { createEventFilter } from '../watch/event-filter.js';
 import { excludeRegexMatcher } from '../watch/exclude-test.js';
 import { WatchLimitError } from '../watch/inotify-watcher.js';
@@ -114,6 +116,10 @@ export class Daemon extends EventEmitter<DaemonEvents> {
     recheck: (path) => this.queue.append(path),
     areaGone: (path) => this.loop?.requestFullSync(`directories were renamed (${path} is gone)`),
   });
+  /** The peers this node sends updates to (none when it is read-only in all its groups). */
+  private updatedPeers: string[] = [];
+  private readonly metrics = new SyncMetrics(() => this.updatedPeers);
+  private readonly watchCounts = new WatchCountSampler(() => countInotifyWatches(process.pid, '/proc', this.children.pids()));
   readonly startedAt = Date.now();
   eventsSeen = 0;
   overflows = 0;
@@ -190,11 +196,13 @@ export class Daemon extends EventEmitter<DaemonEvents> {
       parallelUpdates: options.parallelUpdates,
       maxWaitMs: options.maxWaitMs,
       log: log.withTag('sync'),
+      onPeerUpdated: (peer, startedAt, endedAt) => this.metrics.delivery.peerUpdated(peer, startedAt, endedAt),
       onStalePath: (name) => {
         const path = resolveCsync2Name(name, this.scope?.prefixes ?? {});
         if (path) this.queue.append(path);
       },
     }));
+    this.updatedPeers = scope.pushes ? engine.peers.map((peer) => peer.name) : [];
     if (!scope.pushes) log.info('CONFIG: this host is read-only in all its groups: it receives updates and never runs csync2 -u');
     const rsync = options.rsyncThreshold !== undefined && scope.pushes
       ? new RsyncSender({
@@ -226,7 +234,15 @@ export class Daemon extends EventEmitter<DaemonEvents> {
         rsyncThreshold: options.rsyncThreshold,
         gatherMs: Math.min(options.checkIntervalMs, 20),
       },
-      onSynced: (info) => this.emit('synced', info),
+      onSynced: (info) => {
+        this.metrics.synced(info);
+        this.emit('synced', info);
+      },
+      // The loop is the only caller of checks: the engine's last one is this batch's. A batch
+      // that marked nothing (a peer's change echoed back) has nothing to deliver and is not measured.
+      onBatchChecked: ({ oldestAppendAt, paths }) => {
+        if (engine.lastCheck.sendsUpdates) this.metrics.delivery.batchChecked(oldestAppendAt, paths, engine.lastCheck.at);
+      },
       onIdle: () => {
         if (this.idleCollector.idle()) log.debug(`idle: full garbage collection, JS heap now ${(process.memoryUsage().heapTotal / 1048576).toFixed(1)} MB`);
       },
@@ -473,6 +489,8 @@ export class Daemon extends EventEmitter<DaemonEvents> {
       startedAt: this.startedAt,
       updatedAt: Date.now(),
       watchedRoots: this.scope?.watchRoots ?? [],
+      watchCount: this.watchCounts.sample(Date.now()),
+      watchLimit: readMaxUserWatches(),
       queue: {
         file: this.queue.path,
         size,
@@ -489,7 +507,10 @@ export class Daemon extends EventEmitter<DaemonEvents> {
         retryAt: peer.failures > 0 ? peer.retryAt : undefined,
         failingSince: peer.failingSince,
         lastError: peer.lastError,
+        up: peer.failures === 0,
+        pendingPaths: this.metrics.delivery.pendingPaths(peer.name),
       })),
+      histograms: this.metrics.histograms(),
       fullSyncPending: loop?.fullSyncPending,
       memory: memorySnapshot(),
     };

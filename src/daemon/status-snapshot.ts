@@ -1,3 +1,4 @@
+import type { SyncHistograms } from '../metrics/sync-metrics.js';
 import type { SyncLoopStats } from './sync-loop.js';
 
 /** A peer as `status` shows it. */
@@ -11,6 +12,10 @@ export interface PeerStatus {
   retryAt?: number;
   failingSince?: number;
   lastError?: string;
+  /** No failure since the last successful update (a conflict is not a failure: the peer answered). */
+  up: boolean;
+  /** Paths checked here that this peer has not been updated with yet (full syncs not counted). */
+  pendingPaths: number;
 }
 
 /** Everything `inotify-csync status` shows; written by the daemon, read by the status command. */
@@ -25,6 +30,8 @@ export interface DaemonStatus {
   watchedRoots: string[];
   /** Watches held by the inotifywait processes (from /proc), when known. */
   watchCount?: number;
+  /** fs.inotify.max_user_watches: the limit the watches count against (per user), when readable. */
+  watchLimit?: number;
   queue: {
     file: string;
     /** Bytes in the queue file. */
@@ -38,6 +45,8 @@ export interface DaemonStatus {
   };
   counters: SyncLoopStats & { events: number; overflows: number };
   peers: PeerStatus[];
+  /** Durations and the sync latency, for `status --json` and the metrics file. */
+  histograms: SyncHistograms;
   /** A full sync is due, and why. */
   fullSyncPending?: string;
   /** The daemon's own memory when the snapshot was taken (children not included). */

@@ -39,6 +39,8 @@ export interface SyncLoopOptions {
   rsync?: LargeBatchSender;
   /** Told after every batch and full sync (status, systemd STATUS=). */
   onSynced?: (info: { kind: 'batch' | 'full-sync'; paths: number; ms: number; ok: boolean }) => void;
+  /** A batch of new records was checked (the peers' updates follow on their own): the sync latency's start. */
+  onBatchChecked?: (info: { oldestAppendAt: number; paths: number }) => void;
   /** Nothing queued and no batch for a while (checked at most every 5 s while idle). */
   onIdle?: () => void;
 }
@@ -191,8 +193,10 @@ export class SyncLoop {
     }
     if (this.cursor.hasUnread) {
       if (this.burst.stillPouringIn(now, queue.appended)) return;
+      const oldestAppendAt = this.burst.pendingSince;
       this.burst.batchStarted(now);
-      await this.readAndSync();
+      const paths = await this.readAndSync();
+      if (oldestAppendAt !== undefined && paths > 0) this.options.onBatchChecked?.({ oldestAppendAt, paths });
       // Changes that came in while this batch ran mean load: the next batch keeps check_interval's spacing.
       queue.flush();
       this.burst.batchFinished(this.cursor.hasUnread);
@@ -207,13 +211,14 @@ export class SyncLoop {
     }
   }
 
-  /** One batch: the new records, with the failed paths waiting for a retry. */
-  private async readAndSync(): Promise<void> {
+  /** One batch: the new records, with the failed paths waiting for a retry. Returns its distinct paths. */
+  private async readAndSync(): Promise<number> {
     const { settings } = this.options;
     const batch = await this.cursor.read(settings.numBatchedChangesThreshold);
     const paths = this.retry.size > 0 ? [...new Set([...this.retry.take(), ...batch.paths])] : batch.paths;
     const distinct = batch.overLimit ? batch.distinct : paths.length;
     await this.runBatch(planBatch({ paths, distinct, overLimit: batch.overLimit }, settings), batch.records);
+    return distinct;
   }
 
   private async runBatch(plan: BatchPlan, records: number): Promise<void> {

@@ -42,9 +42,10 @@ function watchesOf(pid: number, proc: string): number {
  * Undefined when it cannot be known: no such process, no inotifywait child, or
  * another user's process (/proc/PID/fd needs the same user or root).
  */
-export function countInotifyWatches(daemonPid: number, proc = '/proc'): number | undefined {
+export function countInotifyWatches(daemonPid: number, proc = '/proc', children?: readonly number[]): number | undefined {
   try {
-    const watchers = childrenOf(daemonPid, proc).filter((pid) => {
+    // The daemon passes the children it started: no walk through every process in /proc.
+    const watchers = (children ?? childrenOf(daemonPid, proc)).filter((pid) => {
       try {
         return readFileSync(join(proc, String(pid), 'comm'), 'utf8').trim() === 'inotifywait';
       } catch {
@@ -57,5 +58,28 @@ export function countInotifyWatches(daemonPid: number, proc = '/proc'): number |
     return total;
   } catch {
     return undefined;
+  }
+}
+
+/**
+ * The fdinfo of an inotify descriptor lists every watch: megabytes of text
+ * on a tree of 100,000 directories. The daemon counts at most every `everyMs`.
+ */
+export class WatchCountSampler {
+  private takenAt: number | undefined;
+  private last: number | undefined;
+
+  constructor(
+    private readonly count: () => number | undefined,
+    private readonly everyMs = 30_000,
+  ) {}
+
+  sample(now: number): number | undefined {
+    if (this.takenAt === undefined || now - this.takenAt >= this.everyMs) {
+      this.last = this.count();
+      // No watcher yet, or one still setting up (a watched root always holds one): asked again next time.
+      this.takenAt = this.last === undefined || this.last === 0 ? undefined : now;
+    }
+    return this.last;
   }
 }

@@ -3,6 +3,7 @@ import { lockFilePath, readLockPid } from '../daemon/instance-lock.js';
 import type { DaemonStatus } from '../daemon/status-snapshot.js';
 import type { Logger } from '../log/logger.js';
 import type { DaemonObserver, ObservedDaemon } from './observed-daemon.js';
+import { MetricsFile } from '../metrics/metrics-file.js';
 import { replaceFile } from './replace-file.js';
 
 /** Where the daemon publishes its status: next to its queue, so `status --queue-file F` finds it. */
@@ -13,7 +14,9 @@ export function statusFilePath(queueFile: string): string {
 export interface StatusFileOptions {
   queueFile: string;
   log: Logger;
-  /** Rewrite at least this often while running (changes are written at once, throttled). @default 10000 */
+  /** Also write the same snapshot here in Prometheus' text format (--metrics-file). */
+  metricsFile?: string;
+  /** Rewrite at least this often while running (changes are written at once, throttled). @default 5000 */
   intervalMs?: number;
   /** Least time between two writes caused by events (state, sync, progress). @default 250 */
   minGapMs?: number;
@@ -22,7 +25,8 @@ export interface StatusFileOptions {
 /**
  * Publishes the daemon's snapshot for `inotify-csync status`: rewritten
  * atomically (temporary file, then rename) every few seconds and soon after
- * each state change or sync, removed when the daemon stops. It writes only
+ * each state change or sync, removed when the daemon stops; the metrics file,
+ * when asked for, goes the same way with the same snapshot. It writes only
  * once this process holds the queue's lock, so a second daemon refused at
  * start-up never overwrites or removes the running one's file.
  */
@@ -33,22 +37,38 @@ export function attachStatusFile(daemon: ObservedDaemon, options: StatusFileOpti
   let lastWrite = 0;
   let pending: NodeJS.Timeout | undefined;
   let failure: string | undefined;
+  const metrics = options.metricsFile === undefined ? undefined : new MetricsFile(options.metricsFile);
+  let metricsFailure: string | undefined;
+
+  // One warning per distinct error: a full disk must not fill the journal every 5 s.
+  const writeMetrics = (file: MetricsFile, snapshot: DaemonStatus): void => {
+    try {
+      file.write(snapshot);
+      metricsFailure = undefined;
+    } catch (error) {
+      const kind = failureKind(error);
+      if (kind !== metricsFailure) options.log.warn(`cannot write the metrics file ${file.path}: ${(error as Error).message}; make its directory writable for this user, or choose another --metrics-file`);
+      metricsFailure = kind;
+    }
+  };
 
   const write = (): void => {
     pending = undefined;
     if (daemon.state === 'stopped') return;
     if (readLockPid(lockFilePath(options.queueFile)) !== process.pid) return;
     lastWrite = Date.now();
+    const snapshot = daemon.snapshot();
+    if (metrics) writeMetrics(metrics, snapshot);
     try {
       // World-readable once complete, as before: the directory (0700 when the daemon makes it) decides
       // who reaches it, and an admin who opens it lets a monitoring user run `status`.
-      replaceFile(path, `${JSON.stringify(daemon.snapshot(), null, 2)}\n`, { mode: 0o644 });
+      replaceFile(path, `${JSON.stringify(snapshot, null, 2)}\n`, { mode: 0o644 });
       written = true;
       failure = undefined;
     } catch (error) {
-      const message = (error as Error).message;
-      if (message !== failure) options.log.warn(`cannot write the status file ${path}: ${message}`);
-      failure = message;
+      const kind = failureKind(error);
+      if (kind !== failure) options.log.warn(`cannot write the status file ${path}: ${(error as Error).message}`);
+      failure = kind;
     }
   };
 
@@ -63,6 +83,7 @@ export function attachStatusFile(daemon: ObservedDaemon, options: StatusFileOpti
     clearInterval(timer);
     clearTimeout(pending);
     pending = undefined;
+    metrics?.remove();
     if (!written) return;
     written = false;
     try {
@@ -73,7 +94,7 @@ export function attachStatusFile(daemon: ObservedDaemon, options: StatusFileOpti
     }
   };
 
-  const timer = setInterval(write, options.intervalMs ?? 10_000);
+  const timer = setInterval(write, options.intervalMs ?? 5000);
   timer.unref();
   daemon.on('state', (state) => (state === 'stopped' ? remove() : soon()));
   daemon.on('synced', soon);
@@ -81,6 +102,11 @@ export function attachStatusFile(daemon: ObservedDaemon, options: StatusFileOpti
   return {
     close: async () => remove(),
   };
+}
+
+/** The same failure again (ENOSPC, EACCES): the message differs each time, it names the random temporary file. */
+function failureKind(error: unknown): string {
+  return (error as NodeJS.ErrnoException).code ?? (error as Error).message;
 }
 
 /** What `status` finds: the snapshot, or why there is none. */

@@ -32,6 +32,11 @@ export interface SyncEngineOptions {
   backoff?: BackoffPolicy;
   /** An update that does no I/O for this long is ended: its peer does not answer. @default 5000 */
   answerMs?: number;
+  /**
+   * A peer's update succeeded: it started at `startedAt` (performance.now(), like
+   * `lastCheck.at`: it sent what was dirty then) and ended at `endedAt` (epoch ms).
+   */
+  onPeerUpdated?: (peer: string, startedAt: number, endedAt: number) => void;
   /** csync2 named a dirty file it could not find (`%prefix%/path` or a path): check it again. */
   onStalePath?: (name: string) => void;
 }
@@ -58,6 +63,14 @@ export interface PathSyncResult {
  */
 export class SyncEngine {
   readonly peers: PeerHealth[];
+  /**
+   * The last check, for the sync latency metric: when it ended (`csync2 -cr`)
+   * or began (`-x`, whose own update sends what its check marks), so that an
+   * update started then or later sends what it marked; and whether it left
+   * anything to send (an echo marks nothing). On performance.now()'s clock, as
+   * csync2 runs are timed: Date.now() is whole ms, too coarse to order them.
+   */
+  lastCheck = { at: 0, sendsUpdates: false };
   private readonly backoff: BackoffPolicy;
   private readonly updaters: PeerUpdater[];
 
@@ -116,6 +129,7 @@ export class SyncEngine {
     const roots = this.options.watchRoots?.();
     const paths = collapseToAncestors(roots ? widenStalePaths(queued, roots) : queued);
     const check = await this.options.client.check(paths);
+    const checkedAt = performance.now();
     if (check.outcome.kind !== 'ok') {
       this.options.log.warn(
         `csync2 -cr failed for ${check.failedPaths.length} of ${paths.length} paths (${check.outcome.kind}: ${'detail' in check.outcome ? check.outcome.detail : ''}); they are retried with the next batch`,
@@ -124,6 +138,7 @@ export class SyncEngine {
     // A change this node's server just received (its own echo) marks nothing: then no peer needs an update.
     const nothingToSend =
       check.outcome.kind === 'ok' && check.marked === 0 && this.options.client.dirtyReportingConfirmed && this.peers.every((peer) => !peer.pending);
+    this.lastCheck = { at: checkedAt, sendsUpdates: !nothingToSend };
     if (nothingToSend) {
       this.options.log.debug(`csync2 -cr marked nothing dirty for ${paths.length} paths: no update needed`);
     } else {
@@ -144,10 +159,12 @@ export class SyncEngine {
     if (!parallelUpdates && pushes && !client.gated) {
       await this.settled();
       const run = await client.syncAll();
+      this.lastCheck = { at: performance.now() - run.durationMs, sendsUpdates: true };
       this.applySingleUpdate(run, true);
       return { checked: run.outcome.kind === 'ok' || run.outcome.kind === 'peer-unreachable' };
     }
     const check = await client.checkAll();
+    this.lastCheck = { at: performance.now(), sendsUpdates: true };
     if (check.outcome.kind !== 'ok') {
       log.warn(`csync2 -cr / failed (${check.outcome.kind}: ${'detail' in check.outcome ? check.outcome.detail : ''}); the full sync is retried`);
     }
@@ -193,7 +210,7 @@ export class SyncEngine {
     const now = Date.now();
     if (run.outcome.kind === 'ok') {
       if (this.conflictSince.delete(peer.name)) this.options.log.info(`CONFLICT with ${peer.name} settled`);
-      this.report(recordSuccess(peer, now));
+      this.succeeded(peer, run, now);
       return true;
     }
     const detail = 'detail' in run.outcome ? run.outcome.detail : run.outcome.kind;
@@ -256,7 +273,7 @@ export class SyncEngine {
   private applySingleUpdate(run: Csync2Run, full: boolean): boolean {
     const now = Date.now();
     if (run.outcome.kind === 'ok') {
-      for (const peer of this.peers) this.report(recordSuccess(peer, now));
+      for (const peer of this.peers) this.succeeded(peer, run, now);
       return true;
     }
     const detail = 'detail' in run.outcome ? run.outcome.detail : run.outcome.kind;
@@ -276,11 +293,16 @@ export class SyncEngine {
       if (unreachable.size === 0 || unreachable.has(peer.name)) {
         this.report(recordFailure(peer, unreachable.size ? `ERROR: Connection to remote host \`${peer.name}' failed.` : detail, now, unreachable.size ? this.backoff : this.policyFor(run)));
       } else {
-        this.report(recordSuccess(peer, now));
+        this.succeeded(peer, run, now);
       }
     }
     if (full) this.options.log.warn(`csync2 -x finished with errors: ${detail}`);
     return false;
+  }
+
+  private succeeded(peer: PeerHealth, run: Csync2Run, now: number): void {
+    this.report(recordSuccess(peer, now));
+    this.options.onPeerUpdated?.(peer.name, performance.now() - run.durationMs, now);
   }
 
   private report(line: PeerLogLine): void {

@@ -62,3 +62,11 @@ test('the queue lives under /var/lib for root and in the state directory otherwi
   assert.equal(defaultQueueFile('host1', 0), '/var/lib/inotify-csync/host1.queue');
   assert.equal(defaultQueueFile('host1', 1000, { XDG_STATE_HOME: '/home/u/.state' }), '/home/u/.state/inotify-csync/host1.queue');
 });
+
+test('--metrics-file takes a value and must end in .prom, the only files the textfile collector reads', () => {
+  assert.deepEqual(splitArgv(['--metrics-file', '/var/lib/node-exporter/ic.prom'], VALUE_OPTIONS).own, ['--metrics-file=/var/lib/node-exporter/ic.prom']);
+  assert.equal(resolveOptions({ metricsFile: '/tmp/ic.prom' }, { passThrough: [] }, 'h').metricsFile, '/tmp/ic.prom');
+  assert.equal(resolveOptions({}, { passThrough: [] }, 'h').metricsFile, undefined);
+  assert.throws(() => resolveOptions({ metricsFile: '/tmp/ic.txt' }, { passThrough: [] }, 'h'), /^UsageError: --metrics-file \/tmp\/ic\.txt: node_exporter's textfile collector reads only files ending in \.prom \(e\.g\./);
+  assert.throws(() => resolveOptions({ metricsFile: '/tmp/.prom' }, { passThrough: [] }, 'h'), /ending in \.prom/);
+});

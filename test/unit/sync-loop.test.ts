@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, mock, test } from 'node:test';
 import { createBatchReader } from '../../src/batch/batch-reader.js';
-import { SyncLoop, type SyncLoopSettings } from '../../src/daemon/sync-loop.js';
+import { SyncLoop, type SyncLoopOptions, type SyncLoopSettings } from '../../src/daemon/sync-loop.js';
 import { silentLogger } from '../../src/log/logger.js';
 import { QueueFile } from '../../src/queue/queue-file.js';
 
@@ -38,7 +38,11 @@ afterEach(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function harness(settings: Partial<SyncLoopSettings> = {}, work: { batchMs?: number; fullSyncMs?: number; failPaths?: (paths: string[]) => string[]; fullSyncOk?: () => boolean } = {}) {
+function harness(
+  settings: Partial<SyncLoopSettings> = {},
+  work: { batchMs?: number; fullSyncMs?: number; failPaths?: (paths: string[]) => string[]; fullSyncOk?: () => boolean } = {},
+  onBatchChecked?: SyncLoopOptions['onBatchChecked'],
+) {
   const runs: Run[] = [];
   const wait = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
   let loop: SyncLoop | undefined;
@@ -61,7 +65,7 @@ function harness(settings: Partial<SyncLoopSettings> = {}, work: { batchMs?: num
     },
     async waitUntilQuiet() {},
   };
-  loop = new SyncLoop({ queue, reader: createBatchReader('async'), engine: engine as never, log: silentLogger(), settings: { ...defaults, ...settings } });
+  loop = new SyncLoop({ queue, reader: createBatchReader('async'), engine: engine as never, log: silentLogger(), settings: { ...defaults, ...settings }, onBatchChecked });
   const done = loop.run();
   let finished = false;
   void done.then(() => {
@@ -117,6 +121,24 @@ test('a single change is a batch one gathering window later', async () => {
   await advance(5);
   assert.deepEqual(runs.map((run) => run.paths), [['/w/one']]);
   assert.ok(runs[0]!.at - 50 <= 22, `started ${runs[0]!.at - 50} ms after the append`);
+  await stop();
+});
+
+test('a checked batch is reported with the append time of its oldest record, after its check', async () => {
+  const reports: Array<{ oldestAppendAt: number; paths: number; at: number }> = [];
+  const { queue, runs, stop } = harness({}, { batchMs: 200 }, (info) => reports.push({ ...info, at: Date.now() }));
+  await advance(50);
+  queue.append('/w/one');
+  await advance(10);
+  queue.append('/w/two');
+  queue.append('/w/one');
+  await advance(300);
+  assert.equal(runs.length, 1);
+  assert.equal(reports.length, 1);
+  const [report] = reports;
+  assert.ok(report && report.oldestAppendAt >= 50 && report.oldestAppendAt <= 51, `oldest append at ${report?.oldestAppendAt} ms`);
+  assert.equal(report.paths, 2, 'distinct paths');
+  assert.ok(report.at >= runs[0]!.at + 200, 'reported once the check is done');
   await stop();
 });
 

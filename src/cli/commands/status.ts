@@ -18,7 +18,7 @@ function buildCli() {
   cli.usage('[-N host] [--queue-file FILE] [--json]\n\n  Shows what the running daemon for this host does. Exit code 0 when it runs, 3 when it does not.');
   cli
     .option('--queue-file <file>', "The daemon's queue file; its status is in FILE.status.json (default: as the daemon chooses it for -N host)")
-    .option('--json', 'Print the status snapshot as JSON');
+    .option('--json', 'Print the status snapshot as JSON (also the numbers of --metrics-file)');
   cli.help();
   return cli;
 }
@@ -48,7 +48,8 @@ export function runStatus(argv: string[], io: CommandIo): number {
   // After a crash and a reboot another process may have the PID: the lock tells.
   if (lockHeld(lockFilePath(queueFile)) === false) return notRunning(`no daemon holds the lock of ${queueFile}; PID ${status.pid} is another process now (stale status file ${path})`);
   if (status.state === 'stopped') return notRunning(`PID ${status.pid} has stopped`);
-  status.watchCount ??= countInotifyWatches(status.pid);
+  // Counted now when this user may read the daemon's /proc entries: the daemon's own count is up to 30 s old.
+  status.watchCount = countInotifyWatches(status.pid) ?? status.watchCount;
   io.stdout.write(options.json ? `${JSON.stringify(status, null, 2)}\n` : formatStatus(status, Date.now()));
   return 0;
 }

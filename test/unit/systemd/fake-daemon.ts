@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { DaemonEvents, DaemonState } from '../../../src/daemon/daemon.js';
 import type { DaemonStatus } from '../../../src/daemon/status-snapshot.js';
+import { FULL_SYNC_BUCKETS, Histogram, SHORT_BUCKETS } from '../../../src/metrics/histogram.js';
 
 /** A snapshot with every field set, for formatting and notifier tests. */
 export function sampleStatus(overrides: Partial<DaemonStatus> = {}): DaemonStatus {
@@ -25,9 +26,14 @@ export function sampleStatus(overrides: Partial<DaemonStatus> = {}): DaemonStatu
       lastFullSync: { at: now - 290_000, ms: 2100, ok: true, reason: 'start-up' },
     },
     peers: [
-      { name: 'host2', readOnly: false, lastSuccessAt: now - 12_000, consecutiveFailures: 0 },
-      { name: 'host3', readOnly: false, lastSuccessAt: now - 200_000, consecutiveFailures: 4, retryAt: now + 8000, failingSince: now - 60_000, lastError: 'connection refused' },
+      { name: 'host2', readOnly: false, lastSuccessAt: now - 12_000, consecutiveFailures: 0, up: true, pendingPaths: 0 },
+      { name: 'host3', readOnly: false, lastSuccessAt: now - 200_000, consecutiveFailures: 4, retryAt: now + 8000, failingSince: now - 60_000, lastError: 'connection refused', up: false, pendingPaths: 3 },
     ],
+    histograms: {
+      batchDurationSeconds: new Histogram(SHORT_BUCKETS).snapshot(),
+      fullSyncDurationSeconds: new Histogram(FULL_SYNC_BUCKETS).snapshot(),
+      syncLatencySeconds: new Histogram(SHORT_BUCKETS).snapshot(),
+    },
     ...overrides,
   };
 }

@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { countInotifyWatches } from '../../../src/status/inotify-watches.js';
+import { countInotifyWatches, WatchCountSampler } from '../../../src/status/inotify-watches.js';
 
 // A fake /proc: PID 100 is the daemon, 200 and 300 its inotifywait children, 400 its csync2 server, 500 someone else's inotifywait.
 let proc: string;
@@ -42,4 +42,26 @@ test('unknown without inotifywait children', () => {
 
 test('the real /proc: this process has no inotifywait child', () => {
   assert.equal(countInotifyWatches(process.pid), undefined);
+});
+
+test('with the children given, only those are looked at', () => {
+  assert.equal(countInotifyWatches(100, proc, [200]), 5);
+  assert.equal(countInotifyWatches(100, proc, [400]), undefined);
+});
+
+test('the sampler counts again only once its interval has passed', () => {
+  let counted = 0;
+  const sampler = new WatchCountSampler(() => ++counted, 30_000);
+  assert.equal(sampler.sample(1000), 1);
+  assert.equal(sampler.sample(30_999), 1);
+  assert.equal(sampler.sample(31_000), 2);
+});
+
+test('the sampler asks again at once while the count is unknown or 0 (no watcher yet, or one setting up)', () => {
+  const answers = [undefined, 0, 4, 5];
+  const sampler = new WatchCountSampler(() => answers.shift(), 30_000);
+  assert.equal(sampler.sample(1000), undefined);
+  assert.equal(sampler.sample(1001), 0);
+  assert.equal(sampler.sample(1002), 4);
+  assert.equal(sampler.sample(1003), 4);
 });
