@@ -113,10 +113,17 @@ EOF
   mkdir "$W/b/sub"
   cp "$W/two.bin" "$W/b/sub/two.bin"
   wait_until "B -> A: sub/two.bin, same bytes" cmp -s "$W/two.bin" "$W/a/sub/two.bin"
+  # SIGKILL leaves Node 18's lock socket file behind: the next daemon takes it over.
+  kill -KILL "${pids[0]}"
+  wait "${pids[0]}" 2>/dev/null || true
+  [ -S "$W/qA/queue.lock.sock" ] || fail "no lock socket file $W/qA/queue.lock.sock (Node 18 has no abstract socket names)"
+  "$bin_a" -N 127.0.0.2 -D "$W/dbA" --queue-file "$W/qA/queue" --mode thread --disable-rsync >"$W/A2.log" 2>&1 &
+  pids[0]=$!
+  wait_until "node A restarted after SIGKILL, over its stale lock socket" grep -q ' running: watching ' "$W/A2.log"
   rm "$W/a/one.bin"
   wait_until "delete on A: one.bin gone from B" test ! -e "$W/b/one.bin"
   stop_daemons
-  grep -q 'SIGTERM received' "$W/A.log" || { show_logs; fail "node A did not log its SIGTERM drain"; }
+  grep -q 'SIGTERM received' "$W/A2.log" || { show_logs; fail "node A did not log its SIGTERM drain"; }
   rm -rf "$W"
 }
 
