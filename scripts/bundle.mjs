@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Builds the drop-in single files: dist/inotify-csync.mjs (the daemon) and
 // dist/inotify-csync-node.mjs (the cluster node entry used by docker/), each one
-// self-contained executable ESM file that needs nothing but Node >= 20.
+// self-contained executable ESM file that needs nothing but Node >= 18.19
+// (Debian 12's nodejs 18.20, Ubuntu 24.04's 18.19: scripts/test-distro-node.sh).
 import { build } from 'esbuild';
 import { chmod, readFile, stat } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
@@ -33,7 +34,8 @@ for (const { entry, outfile } of BUNDLES) {
     bundle: true,
     platform: 'node',
     format: 'esm',
-    target: 'node20',
+    // The oldest Node it must run on (package.json engines).
+    target: 'node18.19',
     // The batch reader's worker loads this same file (new Worker(import.meta.url)):
     // keep import.meta.url pointing at the bundle itself, which esbuild does for ESM.
     banner: { js: banner },

@@ -1,3 +1,5 @@
+// First: cac needs CustomEvent, which Node 18 lacks.
+import './custom-event.js';
 import { cac } from 'cac';
 import { hostname } from 'node:os';
 import { Daemon } from '../daemon/daemon.js';

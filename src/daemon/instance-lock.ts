@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
-import { closeSync, constants, openSync, readFileSync, readSync, realpathSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, constants, openSync, readSync, realpathSync, unlinkSync, writeSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { basename, dirname, join, resolve } from 'node:path';
 import { InotifyCsyncError } from '../errors.js';
+import { abstractNamesWork, listen, listeningSockets, listenOnFile, MAX_SOCKET_PATH_BYTES } from './lock-socket.js';
 
 /** The lock file of the daemon that uses this queue file: it names the daemon's PID, for admins and the status file. */
 export function lockFilePath(queueFile: string): string {
@@ -14,14 +15,21 @@ export function lockFilePath(queueFile: string): string {
  * lock file's real path, so two spellings of one queue take the same lock.
  */
 export function lockSocketName(lockFile: string): string {
-  const absolute = resolve(lockFile);
-  let canonical = absolute;
+  return `\0inotify-csync/${createHash('sha256').update(canonicalPath(lockFile)).digest('hex').slice(0, 32)}`;
+}
+
+/** Where the lock is a socket file instead (Node 18, see lock-socket.ts): next to the lock file, under its real path. */
+export function lockSocketFile(lockFile: string): string {
+  return `${canonicalPath(lockFile)}.sock`;
+}
+
+function canonicalPath(file: string): string {
+  const absolute = resolve(file);
   try {
-    canonical = join(realpathSync(dirname(absolute)), basename(absolute));
+    return join(realpathSync(dirname(absolute)), basename(absolute));
   } catch {
-    // the directory does not exist yet: the absolute path is the best name
+    return absolute; // the directory does not exist yet: the absolute path is the best name
   }
-  return `\0inotify-csync/${createHash('sha256').update(canonical).digest('hex').slice(0, 32)}`;
 }
 
 /** The PID a lock file names, read without following a symbolic link; undefined when there is none. */
@@ -50,30 +58,9 @@ export function readLockPid(path: string): number | undefined {
  * Undefined when that cannot be read.
  */
 export function lockHeld(lockFile: string, table = '/proc/net/unix'): boolean | undefined {
-  let text: string;
-  try {
-    text = readFileSync(table, 'utf8');
-  } catch {
-    return undefined;
-  }
-  // Listed with '@' for the leading NUL; Node pads the name with NULs, shown as '@' too.
-  const name = `@${lockSocketName(lockFile).slice(1)}`;
-  const listening = 0x10000;
-  return text.split('\n').some((line) => {
-    const fields = line.trim().split(/\s+/);
-    const path = fields[7];
-    return path !== undefined && path.replace(/@+$/, '') === name && (Number.parseInt(fields[3] ?? '0', 16) & listening) !== 0;
-  });
-}
-
-function listen(server: Server, name: string): Promise<void> {
-  return new Promise((resolvePromise, reject) => {
-    server.once('error', reject);
-    server.listen(name, () => {
-      server.off('error', reject);
-      resolvePromise();
-    });
-  });
+  const names = listeningSockets(table);
+  if (names === undefined) return undefined;
+  return names.includes(`@${lockSocketName(lockFile).slice(1)}`) || names.includes(lockSocketFile(lockFile));
 }
 
 /**
@@ -85,19 +72,34 @@ function listen(server: Server, name: string): Promise<void> {
  * network namespace: the unit must not use PrivateNetwork= (csync2 needs the
  * host's network anyway). The lock file next to the queue still names the
  * PID, and is removed on a clean stop: finding one means its daemon died.
+ * Node 18 cannot bind abstract names: there the lock is the socket file
+ * `QUEUE.lock.sock` (lock-socket.ts), taken over when no holder answers on it.
  */
 export class InstanceLock {
   private server: Server | undefined;
 
-  constructor(readonly path: string) {}
+  /** @param abstractNames whether abstract socket names work here (a test passes false to get Node 18's socket file) */
+  constructor(
+    readonly path: string,
+    private readonly abstractNames: () => Promise<boolean> = abstractNamesWork,
+  ) {}
 
   /** Takes the lock; returns the PID of a previous daemon that died holding it (it did not stop cleanly), if any. */
   async acquire(host: string): Promise<number | undefined> {
     // Any connection (a probe) is closed at once: the socket only has to exist.
     const server = createServer((socket) => socket.destroy());
     try {
-      await listen(server, lockSocketName(this.path));
+      if (await this.abstractNames()) {
+        await listen(server, lockSocketName(this.path));
+      } else {
+        const file = lockSocketFile(this.path);
+        if (Buffer.byteLength(file) > MAX_SOCKET_PATH_BYTES) {
+          throw new InotifyCsyncError(`the lock socket ${file} is longer than the ${MAX_SOCKET_PATH_BYTES} bytes a unix socket path may have (this Node cannot bind abstract socket names): choose a shorter --queue-file`);
+        }
+        await listenOnFile(server, file);
+      }
     } catch (error) {
+      if (error instanceof InotifyCsyncError) throw error;
       const code = (error as NodeJS.ErrnoException).code ?? 'error';
       if (code === 'EADDRINUSE') {
         const pid = readLockPid(this.path);

@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { execa } from 'execa';
-import { mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { InstanceLock, lockFilePath, lockHeld, lockSocketName } from '../../src/daemon/instance-lock.js';
+import { InstanceLock, lockFilePath, lockHeld, lockSocketFile, lockSocketName } from '../../src/daemon/instance-lock.js';
+import { abstractNamesWork } from '../../src/daemon/lock-socket.js';
 import { alive } from '../helpers/processes.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -90,4 +91,47 @@ test('lockHeld reads /proc/net/unix: true while a lock is held, false once relea
   lock.release();
   await waitFor(() => lockHeld(path) === false, 'the socket to be gone after release');
   assert.equal(lockHeld(path, join(dir, 'no-such-table')), undefined);
+});
+
+// Node 18 cannot bind abstract names (lock-socket.ts): the same lock as a socket file, forced here on Node 20.
+const noAbstractNames = () => Promise.resolve(false);
+
+test('this Node binds abstract socket names (Node 18 does not: scripts/test-distro-node.sh runs that case)', async () => {
+  assert.equal(await abstractNamesWork(), !process.version.startsWith('v18.'));
+});
+
+test('without abstract names the lock is QUEUE.lock.sock: a second holder is refused, lockHeld sees it, a release removes it', async () => {
+  const path = lockFilePath(join(dir, 'file.queue'));
+  const first = new InstanceLock(path, noAbstractNames);
+  await first.acquire('h');
+  try {
+    await stat(lockSocketFile(path));
+    assert.equal(lockHeld(path), true);
+    await assert.rejects(new InstanceLock(path, noAbstractNames).acquire('h'), { message: new RegExp(`^another inotify-csync \\(PID ${process.pid}\\) already runs`) });
+    const other = new InstanceLock(lockFilePath(join(dir, 'file-other.queue')), noAbstractNames);
+    await other.acquire('h');
+    other.release();
+  } finally {
+    first.release();
+  }
+  await assert.rejects(stat(lockSocketFile(path)), { code: 'ENOENT' });
+  assert.equal(lockHeld(path), false);
+});
+
+test('without abstract names a socket file left by a SIGKILLed holder is taken over', async () => {
+  const path = lockFilePath(join(dir, 'stale.queue'));
+  const file = lockSocketFile(path);
+  const script = `require('node:net').createServer().listen(${JSON.stringify(file)}, () => process.kill(process.pid, 'SIGKILL'))`;
+  await execa(process.execPath, ['-e', script], { reject: false });
+  await stat(file);
+  assert.equal(lockHeld(path), false, 'nobody listens on the file a dead holder left');
+  const lock = new InstanceLock(path, noAbstractNames);
+  await lock.acquire('h');
+  assert.equal(lockHeld(path), true);
+  lock.release();
+});
+
+test('without abstract names a queue path too long for a socket file is refused with the fix', async () => {
+  const path = lockFilePath(join(dir, `${'q'.repeat(120)}.queue`));
+  await assert.rejects(new InstanceLock(path, noAbstractNames).acquire('h'), { message: /longer than the 107 bytes .* choose a shorter --queue-file$/ });
 });

@@ -1,3 +1,5 @@
+// The subcommands parse with cac, which needs CustomEvent (Node 18 lacks it).
+import '../custom-event.js';
 import type { CommandIo } from './command-io.js';
 import { runInstallSystemd } from './install-systemd.js';
 import { runStatus } from './status.js';

@@ -1,0 +1,17 @@
+/**
+ * cac 7 dispatches a `CustomEvent` for every command it parses; Node 18 has
+ * that class only behind --experimental-global-customevent (a global from
+ * Node 19), so `inotify-csync status` and an unknown command would throw
+ * "CustomEvent is not defined" there. Imported for its side effect.
+ */
+export class CustomEventShim<T> extends Event {
+  readonly detail: T | null;
+
+  constructor(type: string, init?: CustomEventInit<T>) {
+    super(type, init);
+    this.detail = init?.detail ?? null;
+  }
+}
+
+const scope = globalThis as { CustomEvent?: unknown };
+scope.CustomEvent ??= CustomEventShim;
