@@ -274,7 +274,7 @@ export class Daemon extends EventEmitter<DaemonEvents> {
     const { host, database, configName } = this.options.csync2;
     const path = csync2DatabasePath(host, database, configName);
     if (path === undefined || sqliteJournalMode(path) !== 'rollback') return;
-    this.log.withTag('config').info(`csync2's database ${path} uses SQLite's rollback journal; with every node writing, WAL mode roughly halves the time to peers (README, "Several nodes writing"): switch it once with sqlite3 ${path} 'PRAGMA journal_mode=WAL;'`);
+    this.log.withTag('config').info(`csync2's database ${path} uses SQLite's rollback journal; with every node writing, WAL mode shortens csync2's lock waits (README, "Several nodes writing"): switch it once with sqlite3 ${path} 'PRAGMA journal_mode=WAL;'`);
   }
 
   /** Start-up on a large tree takes time: say what runs, and every 5 s how long so far. */
