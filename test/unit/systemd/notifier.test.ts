@@ -86,8 +86,12 @@ describe('sd_notify through systemd-notify, on a fake NOTIFY_SOCKET', () => {
     assert.ok(!kinds.slice(stopping + 1).includes('STATUS') && !kinds.slice(stopping + 1).includes('READY'), `STOPPING=1 is the last state message: ${kinds.join(' ')}`);
     const readyMessage = rec.messages[ready] ?? '';
     assert.match(readyMessage, /^MAINPID=\d+\nREADY=1\nSTATUS=running: watching 1 root/);
+    // close() delivered everything queued before it. A timer left running would ping every 50 ms:
+    // after five such periods a marker is sent, and no ping may come before it arrives.
     const pings = rec.messages.filter((m) => m.endsWith('WATCHDOG=1')).length;
     await new Promise((resolve) => setTimeout(resolve, 250));
+    await new NotifySender({ socket: rec.socket, log: silentLogger() }).send(['STATUS=marker after stop']);
+    await rec.waitFor((m) => m.some((x) => x.includes('STATUS=marker after stop')), 'the marker');
     assert.equal(rec.messages.filter((m) => m.endsWith('WATCHDOG=1')).length, pings, 'no pings once stopped');
   });
 
@@ -103,9 +107,17 @@ describe('sd_notify through systemd-notify, on a fake NOTIFY_SOCKET', () => {
     const statuses = rec.messages.filter((m) => m.includes('STATUS='));
     assert.ok(statuses.length <= 2, `at most one STATUS= per gap, got ${statuses.length}`);
     assert.ok(Date.now() - started < 2000);
+    // An unchanged STATUS= is not sent again: once its gap (300 ms) has passed, a changed one
+    // follows, and nothing may arrive before it.
     daemon.emit('progress', 'step 19');
-    await new Promise((resolve) => setTimeout(resolve, 400));
-    assert.equal(rec.messages.filter((m) => m.includes('STATUS=')).length, statuses.length, 'an unchanged STATUS= is not sent again');
+    await new Promise((resolve) => setTimeout(resolve, 350));
+    daemon.emit('progress', 'step 20');
+    await rec.waitFor((m) => m.some((x) => x.endsWith('STATUS=step 20')), 'the changed STATUS=');
+    assert.deepEqual(
+      rec.messages.filter((m) => m.includes('STATUS=')).slice(statuses.length),
+      [rec.messages.find((m) => m.endsWith('STATUS=step 20'))],
+      'an unchanged STATUS= is not sent again',
+    );
     await observer.close();
   });
 

@@ -3,7 +3,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { after, before, mock, test } from 'node:test';
 import { silentLogger } from '../../../src/log/logger.js';
 import { attachStatusFile, readStatusFile, statusFilePath } from '../../../src/status/status-file.js';
 import { waitFor } from '../../helpers/wait.js';
@@ -15,22 +15,23 @@ before(async () => {
 });
 after(() => rm(dir, { recursive: true, force: true }));
 
-test('written once this process holds the lock, rewritten on events, removed on stop', async () => {
+test('written once this process holds the lock, rewritten on events, removed on stop', async (t) => {
   const queueFile = join(dir, 'a.queue');
   const path = statusFilePath(queueFile);
   const daemon = new FakeDaemon();
+  // The fake clock runs the writer's timers on demand: absence is shown after they ran, not after a hopeful sleep.
+  mock.timers.enable({ apis: ['setInterval', 'setTimeout', 'Date'] });
+  t.after(() => mock.timers.reset());
   const observer = attachStatusFile(daemon, { queueFile, log: silentLogger(), intervalMs: 50, minGapMs: 10 });
   daemon.emit('progress', 'setting up watches');
-  // Absence cannot be waited for: give the 50 ms timer two chances to (wrongly) write.
-  await new Promise((resolve) => setTimeout(resolve, 120));
-  assert.ok(!existsSync(path), 'no file before the lock is ours');
+  daemon.become('starting');
+  mock.timers.tick(120);
+  assert.ok(!existsSync(path), 'no file before the lock is ours, although the timer fired twice and a state change asked for a write');
   await writeFile(`${queueFile}.lock`, `${process.pid}\n`);
   daemon.become('running');
-  const read = await waitFor(() => {
-    const r = readStatusFile(path);
-    return r.found && r.status.state === 'running' ? r : undefined;
-  }, 'the status file');
-  assert.ok(read);
+  mock.timers.tick(10);
+  const read = readStatusFile(path);
+  assert.ok(read.found && read.status.state === 'running', 'written at the next timer once the lock is ours');
   assert.equal(read.found && read.status.pid, process.pid);
   assert.deepEqual(readdirSync(dir).filter((name) => name.endsWith('.tmp')), [], 'the temporary file was renamed');
   daemon.become('stopped');
@@ -38,16 +39,18 @@ test('written once this process holds the lock, rewritten on events, removed on 
   await observer.close();
 });
 
-test('a daemon refused at start-up leaves the running one\'s file alone', async () => {
+test('a daemon refused at start-up leaves the running one\'s file alone', async (t) => {
   const queueFile = join(dir, 'b.queue');
   const path = statusFilePath(queueFile);
   const other = JSON.stringify({ pid: 1, state: 'running' });
   await writeFile(`${queueFile}.lock`, '1\n');
   await writeFile(path, other);
   const daemon = new FakeDaemon();
+  mock.timers.enable({ apis: ['setInterval', 'setTimeout', 'Date'] });
+  t.after(() => mock.timers.reset());
   const observer = attachStatusFile(daemon, { queueFile, log: silentLogger(), intervalMs: 20, minGapMs: 5 });
   daemon.become('draining');
-  await new Promise((resolve) => setTimeout(resolve, 100));
+  mock.timers.tick(100);
   daemon.become('stopped');
   await observer.close();
   assert.equal(await readFile(path, 'utf8'), other);
