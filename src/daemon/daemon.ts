@@ -38,6 +38,7 @@ import { InstanceLock, lockFilePath } from './instance-lock.js';
 import { CoalescedRun } from './coalesced-run.js';
 import { requireBinaries } from './preflight.js';
 import { SyncLoop } from './sync-loop.js';
+import { EventIntake } from '../watch/event-intake.js';
 import { WatchSupervisor } from './watch-supervisor.js';
 import type { DaemonStatus } from './status-snapshot.js';
 import { VERSION } from '../version.js';
@@ -70,17 +71,6 @@ function resolveCsync2Name(name: string, prefixes: Record<string, string>): stri
   if (!match) return name.startsWith('/') ? name : undefined;
   const base = prefixes[match[1] ?? ''];
   return base === undefined ? undefined : `${base}${match[2] ?? ''}`;
-}
-
-/** The entry directly below the watch root that holds `path` (the subtree a rename's effects stay in). */
-function topLevelUnder(path: string, roots: readonly string[]): string | undefined {
-  for (const root of roots) {
-    const prefix = root.endsWith('/') ? root : `${root}/`;
-    if (!path.startsWith(prefix)) continue;
-    const first = path.slice(prefix.length).split('/')[0];
-    return first ? `${prefix}${first}` : undefined;
-  }
-  return undefined;
 }
 
 /**
@@ -120,9 +110,9 @@ export class Daemon extends EventEmitter<DaemonEvents> {
   private updatedPeers: string[] = [];
   private readonly metrics = new SyncMetrics(() => this.updatedPeers);
   private readonly watchCounts = new WatchCountSampler(() => countInotifyWatches(process.pid, '/proc', this.children.pids()));
+  /** What each inotify event means: queued paths, overflows, renames, peers' deliveries. */
+  private readonly intake: EventIntake;
   readonly startedAt = Date.now();
-  eventsSeen = 0;
-  overflows = 0;
 
   constructor(
     readonly options: ResolvedOptions,
@@ -140,6 +130,14 @@ export class Daemon extends EventEmitter<DaemonEvents> {
     });
     this.lock = new InstanceLock(lockFilePath(options.queueFile));
     this.reader = createBatchReader(options.mode);
+    this.intake = new EventIntake({
+      append: (path) => this.queue.append(path),
+      noticeTransfer: () => this.incoming.notice(),
+      noteRename: (area) => this.renamed.noteRename(area),
+      requestFullSync: (reason, settleMs) => this.loop?.requestFullSync(reason, settleMs),
+      fullSyncPending: () => this.loop?.fullSyncPending !== undefined,
+      log: this.log.withTag('inotify'),
+    });
   }
 
   /** Reads csync2's configuration and derives what this host watches and syncs. */
@@ -330,7 +328,7 @@ export class Daemon extends EventEmitter<DaemonEvents> {
       excludeRegex,
       children: this.children,
       log,
-      onEvent: (event) => this.handleEvent(event, filter),
+      onEvent: (event) => this.intake.take(event, filter, scope.watchRoots),
       onRestarted: (root) => this.loop?.requestFullSync(`inotifywait on ${root} was restarted`),
       onRepaired: (dir) => this.queue.append(dir),
     });
@@ -352,26 +350,6 @@ export class Daemon extends EventEmitter<DaemonEvents> {
     }
     log.info(`INOTIFY: watches established in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     return watchers;
-  }
-
-  private handleEvent(event: WatchEvent, filter: (event: WatchEvent) => string | undefined): void {
-    this.eventsSeen++;
-    if (event.overflow) {
-      this.overflows++;
-      if (this.loop?.fullSyncPending === undefined) {
-        this.log.withTag('inotify').warn('INOTIFY: the kernel dropped events (queue overflow, or a burst as large as the kernel queue); a full sync follows');
-      }
-      this.loop?.requestFullSync('inotify queue overflow', 500);
-      return;
-    }
-    if (isCsync2TempFile(event.path)) this.incoming.notice();
-    const path = filter(event);
-    if (path !== undefined) this.queue.append(path);
-    if (event.isDir && (event.events.includes('MOVED_FROM') || event.events.includes('MOVED_TO'))) {
-      // inotifywait -r may report later events of a moved tree under stale paths (RenamedDirectories).
-      const area = topLevelUnder(event.path, this.scope?.watchRoots ?? []);
-      if (area !== undefined) this.renamed.noteRename(area);
-    }
   }
 
   /**
@@ -498,7 +476,7 @@ export class Daemon extends EventEmitter<DaemonEvents> {
         linesRead: loop?.linesRead ?? 0,
         appended: this.queue.appended,
       },
-      counters: { ...(loop?.stats ?? { batches: 0, pathsSynced: 0, fullSyncs: 0, resets: 0 }), events: this.eventsSeen, overflows: this.overflows },
+      counters: { ...(loop?.stats ?? { batches: 0, pathsSynced: 0, fullSyncs: 0, resets: 0 }), events: this.intake.events, overflows: this.intake.overflows },
       peers: (this.engine?.peers ?? []).map((peer) => ({
         name: peer.name,
         readOnly: peer.readOnly,
