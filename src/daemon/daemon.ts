@@ -32,7 +32,6 @@ import { createEventFilter } from '../watch/event-filter.js';
 import { excludeRegexMatcher } from '../watch/exclude-test.js';
 import { WatchLimitError } from '../watch/inotify-watcher.js';
 import { countWatchedDirectories, readMaxUserWatches, watchLimitMessage } from '../watch/watch-limit.js';
-import type { WatchEvent } from '../watch/event-record.js';
 import { RenamedDirectories } from '../watch/renamed-directories.js';
 import { InstanceLock, lockFilePath } from './instance-lock.js';
 import { CoalescedRun } from './coalesced-run.js';
@@ -40,8 +39,7 @@ import { requireBinaries } from './preflight.js';
 import { SyncLoop } from './sync-loop.js';
 import { EventIntake } from '../watch/event-intake.js';
 import { WatchSupervisor } from './watch-supervisor.js';
-import type { DaemonStatus } from './status-snapshot.js';
-import { VERSION } from '../version.js';
+import { takeStatusSnapshot, type DaemonStatus } from './status-snapshot.js';
 
 /** lsyncd-style explicit state: what the daemon is doing now. */
 export type DaemonState = DaemonStatus['state'];
@@ -452,51 +450,17 @@ export class Daemon extends EventEmitter<DaemonEvents> {
 
   /** What `status` shows, taken now. */
   snapshot(): DaemonStatus {
-    const loop = this.loop;
-    let size = 0;
-    try {
-      size = this.queue.size();
-    } catch {
-      // not open yet
-    }
-    return {
-      pid: process.pid,
-      version: VERSION,
+    return takeStatusSnapshot({
       host: this.options.csync2.host,
       state: this.state,
       startedAt: this.startedAt,
-      updatedAt: Date.now(),
       watchedRoots: this.scope?.watchRoots ?? [],
       watchCount: this.watchCounts.sample(Date.now()),
-      watchLimit: readMaxUserWatches(),
-      queue: {
-        file: this.queue.path,
-        size,
-        offset: loop?.offset ?? 0,
-        linesRead: loop?.linesRead ?? 0,
-        appended: this.queue.appended,
-      },
-      counters: { ...(loop?.stats ?? { batches: 0, pathsSynced: 0, fullSyncs: 0, resets: 0 }), events: this.intake.events, overflows: this.intake.overflows },
-      peers: (this.engine?.peers ?? []).map((peer) => ({
-        name: peer.name,
-        readOnly: peer.readOnly,
-        lastSuccessAt: peer.lastSuccessAt,
-        consecutiveFailures: peer.failures,
-        retryAt: peer.failures > 0 ? peer.retryAt : undefined,
-        failingSince: peer.failingSince,
-        lastError: peer.lastError,
-        up: peer.failures === 0,
-        pendingPaths: this.metrics.delivery.pendingPaths(peer.name),
-      })),
-      histograms: this.metrics.histograms(),
-      fullSyncPending: loop?.fullSyncPending,
-      memory: memorySnapshot(),
-    };
+      queue: this.queue,
+      loop: this.loop,
+      intake: this.intake,
+      peers: this.engine?.peers ?? [],
+      metrics: this.metrics,
+    });
   }
-}
-
-/** RSS and the JS heap in use, for `status`: an admin's first look when memory is in question. */
-function memorySnapshot(): { rssBytes: number; heapUsedBytes: number } {
-  const usage = process.memoryUsage();
-  return { rssBytes: usage.rss, heapUsedBytes: usage.heapUsed };
 }

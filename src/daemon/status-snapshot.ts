@@ -1,5 +1,10 @@
-import type { SyncHistograms } from '../metrics/sync-metrics.js';
-import type { SyncLoopStats } from './sync-loop.js';
+import type { SyncHistograms, SyncMetrics } from '../metrics/sync-metrics.js';
+import type { QueueFile } from '../queue/queue-file.js';
+import type { PeerHealth } from '../sync/peer-health.js';
+import { VERSION } from '../version.js';
+import type { EventIntake } from '../watch/event-intake.js';
+import { readMaxUserWatches } from '../watch/watch-limit.js';
+import type { SyncLoop, SyncLoopStats } from './sync-loop.js';
 
 /** A peer as `status` shows it. */
 export interface PeerStatus {
@@ -54,5 +59,65 @@ export interface DaemonStatus {
     rssBytes: number;
     /** JavaScript objects in use: growth here, not in RSS alone, would be a leak. */
     heapUsedBytes: number;
+  };
+}
+
+/** What a snapshot is taken from: the running daemon's parts (any may not exist yet during start-up). */
+export interface StatusSources {
+  host: string;
+  state: DaemonStatus['state'];
+  startedAt: number;
+  watchedRoots: string[];
+  watchCount: number | undefined;
+  queue: Pick<QueueFile, 'path' | 'appended' | 'size'>;
+  loop: Pick<SyncLoop, 'offset' | 'linesRead' | 'stats' | 'fullSyncPending'> | undefined;
+  intake: Pick<EventIntake, 'events' | 'overflows'>;
+  peers: readonly PeerHealth[];
+  metrics: Pick<SyncMetrics, 'delivery' | 'histograms'>;
+}
+
+/** The status file's content, taken now. */
+export function takeStatusSnapshot(from: StatusSources): DaemonStatus {
+  const { loop, queue } = from;
+  let size = 0;
+  try {
+    size = queue.size();
+  } catch {
+    // not open yet
+  }
+  const usage = process.memoryUsage();
+  return {
+    pid: process.pid,
+    version: VERSION,
+    host: from.host,
+    state: from.state,
+    startedAt: from.startedAt,
+    updatedAt: Date.now(),
+    watchedRoots: from.watchedRoots,
+    watchCount: from.watchCount,
+    watchLimit: readMaxUserWatches(),
+    queue: {
+      file: queue.path,
+      size,
+      offset: loop?.offset ?? 0,
+      linesRead: loop?.linesRead ?? 0,
+      appended: queue.appended,
+    },
+    counters: { ...(loop?.stats ?? { batches: 0, pathsSynced: 0, fullSyncs: 0, resets: 0 }), events: from.intake.events, overflows: from.intake.overflows },
+    peers: from.peers.map((peer) => ({
+      name: peer.name,
+      readOnly: peer.readOnly,
+      lastSuccessAt: peer.lastSuccessAt,
+      consecutiveFailures: peer.failures,
+      retryAt: peer.failures > 0 ? peer.retryAt : undefined,
+      failingSince: peer.failingSince,
+      lastError: peer.lastError,
+      up: peer.failures === 0,
+      pendingPaths: from.metrics.delivery.pendingPaths(peer.name),
+    })),
+    histograms: from.metrics.histograms(),
+    fullSyncPending: loop?.fullSyncPending,
+    // An admin's first look when memory is in question (children not included).
+    memory: { rssBytes: usage.rss, heapUsedBytes: usage.heapUsed },
   };
 }
