@@ -5,6 +5,7 @@
  * rsync has to be told the peer's path; this works it out from the parsed
  * configuration the way csync2 encodes and decodes names.
  */
+import { joinPrefix } from '../config/prefix-path.js';
 import { resolvePrefixes } from '../config/scope.js';
 import type { Csync2Config, Peer } from '../config/types.js';
 
@@ -17,11 +18,6 @@ export type PeerRoot =
 /** True when `path` is `dir` or lies below it. */
 export function isUnder(path: string, dir: string): boolean {
   return dir === '/' || path === dir || path.startsWith(`${dir}/`);
-}
-
-function join(dir: string, rest: string): string {
-  if (rest === '') return dir;
-  return dir === '/' ? rest : `${dir}${rest}`;
 }
 
 /**
@@ -42,7 +38,7 @@ export function mapRoot(localRoot: string, local: Record<string, string>, peer: 
       return { kind: 'unmapped', localRoot, reason: `prefix '${name}' has no 'on' line for the peer` };
     }
     const rest = dir === '/' ? localRoot : localRoot.slice(dir.length);
-    candidates.add(join(peerDir, rest === '/' ? '' : rest));
+    candidates.add(joinPrefix(peerDir, rest === '/' ? '' : rest));
     module = name + rest;
   }
   if (!covered) candidates.add(localRoot);
@@ -52,7 +48,7 @@ export function mapRoot(localRoot: string, local: Record<string, string>, peer: 
   const peerRoot = [...candidates][0] ?? localRoot;
   for (const [name, dir] of Object.entries(local)) {
     if (dir === localRoot || !isUnder(dir, localRoot)) continue;
-    const expected = join(peerRoot, localRoot === '/' ? dir : dir.slice(localRoot.length));
+    const expected = joinPrefix(peerRoot, localRoot === '/' ? dir : dir.slice(localRoot.length));
     if (peer[name] !== expected) {
       return { kind: 'unmapped', localRoot, reason: `prefix '${name}' inside it lies at ${peer[name] ?? '(undefined)'} on the peer, not ${expected}` };
     }
