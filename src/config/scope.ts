@@ -6,6 +6,7 @@
 import { ConfigError } from '../errors.js';
 import { fnmatch, hasGlob } from './fnmatch.js';
 import { joinPrefix, splitPrefix } from './prefix-path.js';
+import { rootOf } from '../paths/under-root.js';
 import type { Csync2Config, GroupBlock, Peer, ScopeGroup, ScopePattern, SyncScope } from './types.js';
 
 export interface ScopeOptions {
@@ -141,7 +142,7 @@ export function watchRoots(includePatterns: string[]): string[] {
   const roots = [...new Set(includePatterns.map(fixedRoot))].sort();
   const kept: string[] = [];
   for (const root of roots) {
-    if (kept.some((k) => k === '/' || root === k || root.startsWith(`${k}/`))) continue;
+    if (rootOf(root, kept) !== undefined) continue;
     kept.push(root);
   }
   return kept;

@@ -35,6 +35,7 @@ import { WatchLimitError } from '../watch/inotify-watcher.js';
 import { countWatchedDirectories, readMaxUserWatches, watchLimitMessage } from '../watch/watch-limit.js';
 import type { WatchEvent } from '../watch/event-record.js';
 import { RenamedDirectories } from '../watch/renamed-directories.js';
+import { topLevelUnder } from '../paths/under-root.js';
 import { InstanceLock, lockFilePath } from './instance-lock.js';
 import { CoalescedRun } from './coalesced-run.js';
 import { requireBinaries } from './preflight.js';
@@ -63,17 +64,6 @@ function sessionArgs(options: ResolvedOptions): string[] {
     ...(csync2.database ? ['-D', csync2.database] : []),
     ...(csync2.configName ? ['-C', csync2.configName] : []),
   ];
-}
-
-/** The entry directly below the watch root that holds `path` (the subtree a rename's effects stay in). */
-function topLevelUnder(path: string, roots: readonly string[]): string | undefined {
-  for (const root of roots) {
-    const prefix = root.endsWith('/') ? root : `${root}/`;
-    if (!path.startsWith(prefix)) continue;
-    const first = path.slice(prefix.length).split('/')[0];
-    return first ? `${prefix}${first}` : undefined;
-  }
-  return undefined;
 }
 
 /**

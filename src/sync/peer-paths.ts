@@ -7,6 +7,7 @@
  */
 import { joinPrefix } from '../config/prefix-path.js';
 import { resolvePrefixes } from '../config/scope.js';
+import { isUnder, rootOf } from '../paths/under-root.js';
 import type { Csync2Config, Peer } from '../config/types.js';
 
 export type PeerRoot =
@@ -14,11 +15,6 @@ export type PeerRoot =
   | { kind: 'mapped'; localRoot: string; peerRoot: string; module: string }
   /** No single directory on the peer corresponds: rsync is skipped there, csync2 sends it. */
   | { kind: 'unmapped'; localRoot: string; reason: string };
-
-/** True when `path` is `dir` or lies below it. */
-export function isUnder(path: string, dir: string): boolean {
-  return dir === '/' || path === dir || path.startsWith(`${dir}/`);
-}
 
 /**
  * Maps one of this host's watch roots to the peer's directory: through the
@@ -68,7 +64,7 @@ export function pathsByRoot(paths: readonly string[], roots: readonly string[]):
   const sorted = [...roots].sort((a, b) => b.length - a.length);
   const out = new Map<string, string[]>();
   for (const path of paths) {
-    const root = sorted.find((r) => isUnder(path, r));
+    const root = rootOf(path, sorted);
     if (root === undefined) continue;
     let list = out.get(root);
     if (!list) out.set(root, (list = []));
