@@ -4,6 +4,7 @@ import type { Csync2Config, Peer, SyncScope } from '../config/types.js';
 import type { Logger } from '../log/logger.js';
 import type { ChildProcesses } from '../process/child-processes.js';
 import type { Csync2Client } from './csync2-client.js';
+import { saysPeerUnreachable } from './csync2-outcome.js';
 import type { PeerHealth } from './peer-health.js';
 import { pathsByRoot, peerRoots, relativeTo, type PeerRoot } from './peer-paths.js';
 import { parseDirtyList } from './rsync-dirty.js';
@@ -89,7 +90,7 @@ export function removedDirectories(paths: readonly string[], exists: (path: stri
 
 /** A peer whose last csync2 update could not connect: rsync would only wait for its own timeouts there. */
 export function peerUnreachable(peer: Pick<PeerHealth, 'failures' | 'lastError'>): boolean {
-  return peer.failures > 0 && /Connection to remote host .* failed|Can't connect|Connection refused/i.test(peer.lastError ?? '');
+  return peer.failures > 0 && saysPeerUnreachable(peer.lastError ?? '');
 }
 
 /** The NUL-separated list rsync reads from stdin. */
