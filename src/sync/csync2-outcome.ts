@@ -1,3 +1,5 @@
+import type { ProcessExit } from '../process/exit-of.js';
+
 /** How a finished csync2 call went, looked up from its exit code and its error text. */
 export type Csync2Outcome =
   /** Exit 0: done. */
@@ -27,13 +29,7 @@ export type Csync2Outcome =
   /** Anything else: logged with csync2's own words, retried. */
   | { kind: 'failed'; detail: string };
 
-export interface Csync2Exit {
-  exitCode: number | undefined;
-  stderr: string;
-  timedOut: boolean;
-  /** e.g. ENOENT when csync2 is not installed. */
-  spawnError?: string;
-}
+export type Csync2Exit = ProcessExit;
 
 /** csync2's words for a peer it could not connect to. */
 const PEER_UNREACHABLE = /Connection to remote host .* failed|Can't connect|Connection refused/i;

@@ -3,6 +3,7 @@ import { readCsync2Config } from '../config/locate.js';
 import type { Csync2Config, Peer, SyncScope } from '../config/types.js';
 import type { Logger } from '../log/logger.js';
 import type { ChildProcesses } from '../process/child-processes.js';
+import { exitOf } from '../process/exit-of.js';
 import type { Csync2Client } from './csync2-client.js';
 import { saysPeerUnreachable } from './csync2-outcome.js';
 import type { PeerHealth } from './peer-health.js';
@@ -226,10 +227,7 @@ export class RsyncSender {
       forceKillAfterDelay: 2000,
       maxBuffer: 16 * 1024 * 1024,
     }, { group: true });
-    const spawnError = result.failed && result.exitCode === undefined && !result.timedOut && !result.isTerminated
-      ? (result.originalMessage ?? result.shortMessage)
-      : undefined;
-    return classifyRsyncExit({ exitCode: result.exitCode, stderr: String(result.stderr ?? ''), timedOut: result.timedOut, spawnError });
+    return classifyRsyncExit(exitOf(result, String(result.stderr ?? '')));
   }
 
   private report(outcome: RsyncOutcome, what: string, seconds: string): void {
