@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { rootOf } from '../paths/under-root.js';
 
 /**
  * inotifywait -r renames the paths of its watches itself and, under churn with
@@ -22,7 +23,7 @@ export function widenStalePaths(paths: readonly string[], roots: readonly string
     let ancestor = dirname(parent);
     while (!roots.includes(ancestor) && ancestor !== dirname(ancestor) && !exists(ancestor)) ancestor = dirname(ancestor);
     out.add(path);
-    if (!roots.includes(ancestor) && ancestor !== dirname(ancestor) && roots.some((root) => ancestor.startsWith(`${root}/`))) out.add(ancestor);
+    if (!roots.includes(ancestor) && ancestor !== dirname(ancestor) && rootOf(ancestor, roots) !== undefined) out.add(ancestor);
   }
   return [...out];
 }

@@ -1,4 +1,5 @@
 /** Start-up log lines that tell an admin what this host syncs and with whom. */
+import { rootOf } from '../paths/under-root.js';
 import type { SyncScope } from './types.js';
 
 export const TEMPDIR_WARNING =
@@ -7,7 +8,7 @@ export const TEMPDIR_WARNING =
 /** True when `dir` is one of the roots or lies inside one. */
 function insideRoots(dir: string, roots: string[]): boolean {
   const clean = dir.length > 1 ? dir.replace(/\/+$/, '') : dir;
-  return roots.some((r) => r === '/' || clean === r || clean.startsWith(`${r}/`));
+  return rootOf(clean, roots) !== undefined;
 }
 
 /** One line per fact: host, groups, peers, roots, excludes, and the tempdir warning when it applies. */

@@ -108,7 +108,6 @@ function escapeEre(text: string): string {
  * character, so `?.txt` would hide `é.txt`, which csync2 syncs.
  */
 export function globToEre(pattern: string, pathname: boolean): string | undefined {
-  // eslint-disable-next-line no-control-regex
   if (!/^[\x20-\x7e]*$/.test(pattern)) return undefined;
   const any = pathname ? '[^/]' : '.';
   let out = '';

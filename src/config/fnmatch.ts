@@ -14,7 +14,6 @@ export interface FnmatchFlags {
 
 /** One UTF-16 unit per UTF-8 byte, so `?` matches one byte as in glibc's C locale. */
 export function toByteString(text: string): string {
-  // eslint-disable-next-line no-control-regex
   return /^[\x00-\x7f]*$/.test(text) ? text : Buffer.from(text, 'utf8').toString('latin1');
 }
 

@@ -5,6 +5,8 @@
  */
 import { ConfigError } from '../errors.js';
 import { fnmatch, hasGlob } from './fnmatch.js';
+import { joinPrefix, splitPrefix } from './prefix-path.js';
+import { rootOf } from '../paths/under-root.js';
 import type { Csync2Config, GroupBlock, Peer, ScopeGroup, ScopePattern, SyncScope } from './types.js';
 
 export interface ScopeOptions {
@@ -78,14 +80,6 @@ export function resolvePrefixes(config: Csync2Config, host: string): Record<stri
   return paths;
 }
 
-/** Splits `%name%rest` into its prefix name and the rest (undefined when not a prefix pattern). */
-export function splitPrefix(pattern: string): { name: string; rest: string } | undefined {
-  if (!pattern.startsWith('%')) return undefined;
-  const close = pattern.indexOf('%', 1);
-  if (close < 0) return { name: pattern.slice(1), rest: '' };
-  return { name: pattern.slice(1, close), rest: pattern.slice(close + 1) };
-}
-
 function resolvePatterns(
   group: GroupBlock,
   prefixes: Record<string, string>,
@@ -100,12 +94,12 @@ function resolvePatterns(
       continue;
     }
     const base = prefixes[split.name];
-    if (base === undefined || !pattern.slice(1).includes('%')) {
+    if (base === undefined || !split.closed) {
       // csync2 never matches such a pattern: no file name is ever encoded with that prefix.
       warnings.push(`${kind} ${pattern} in group '${group.name}' is ignored: prefix '${split.name}' has no 'on' line matching host '${host}'`);
       continue;
     }
-    out.push({ kind, pattern: base === '/' && split.rest.startsWith('/') ? split.rest : base + split.rest, raw: pattern, prefix: split.name });
+    out.push({ kind, pattern: joinPrefix(base, split.rest), raw: pattern, prefix: split.name });
   }
   return out;
 }
@@ -148,7 +142,7 @@ export function watchRoots(includePatterns: string[]): string[] {
   const roots = [...new Set(includePatterns.map(fixedRoot))].sort();
   const kept: string[] = [];
   for (const root of roots) {
-    if (kept.some((k) => k === '/' || root === k || root.startsWith(`${k}/`))) continue;
+    if (rootOf(root, kept) !== undefined) continue;
     kept.push(root);
   }
   return kept;

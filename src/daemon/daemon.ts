@@ -10,6 +10,7 @@ import {
   readCsync2Config,
   selectScope,
 } from '../config/index.js';
+import { decodePrefix } from '../config/prefix-path.js';
 import type { SyncScope } from '../config/types.js';
 import { ConfigError, InotifyCsyncError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
@@ -61,14 +62,6 @@ function sessionArgs(options: ResolvedOptions): string[] {
     ...(csync2.database ? ['-D', csync2.database] : []),
     ...(csync2.configName ? ['-C', csync2.configName] : []),
   ];
-}
-
-/** csync2 names files under a prefix `%name%/rest`: the real path on this host. */
-function resolveCsync2Name(name: string, prefixes: Record<string, string>): string | undefined {
-  const match = /^%([^%]+)%(.*)$/.exec(name);
-  if (!match) return name.startsWith('/') ? name : undefined;
-  const base = prefixes[match[1] ?? ''];
-  return base === undefined ? undefined : `${base}${match[2] ?? ''}`;
 }
 
 /**
@@ -194,8 +187,8 @@ export class Daemon extends EventEmitter<DaemonEvents> {
       log: log.withTag('sync'),
       onPeerUpdated: (peer, startedAt, endedAt) => this.metrics.delivery.peerUpdated(peer, startedAt, endedAt),
       onStalePath: (name) => {
-        const path = resolveCsync2Name(name, this.scope?.prefixes ?? {});
-        if (path) this.queue.append(path);
+        const path = decodePrefix(name, this.scope?.prefixes ?? {});
+        if (path?.startsWith('/')) this.queue.append(path);
       },
     }));
     this.updatedPeers = scope.pushes ? engine.peers.map((peer) => peer.name) : [];

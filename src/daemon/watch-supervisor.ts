@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import type { Logger } from '../log/logger.js';
+import { rootOf } from '../paths/under-root.js';
 import type { ChildProcesses } from '../process/child-processes.js';
 import type { WatchEvent } from '../watch/event-record.js';
 import { InotifyWatcher } from '../watch/inotify-watcher.js';
@@ -70,7 +71,7 @@ export class WatchSupervisor {
   }
 
   private rootOf(path: string): string | undefined {
-    return this.options.roots.find((root) => path === root || path.startsWith(root.endsWith('/') ? root : `${root}/`));
+    return rootOf(path, this.options.roots);
   }
 
   /**
@@ -87,7 +88,7 @@ export class WatchSupervisor {
     const skip = this.skip;
     const byRoot = new Map<string, Set<number> | undefined>();
     for (const [index, dir] of dirs.entries()) {
-      if (index > 0 && dirs.slice(0, index).some((parent) => dir.startsWith(`${parent}/`))) continue;
+      if (rootOf(dir, dirs.slice(0, index)) !== undefined) continue;
       const root = this.rootOf(dir);
       if (root === undefined) continue;
       if (!byRoot.has(root)) byRoot.set(root, this.watchedUnder(root));

@@ -22,19 +22,9 @@ export function exposeGc(): (() => void) | undefined {
 }
 
 /**
- * Gives memory back after a busy spell. A burst of changes makes V8 commit
- * more heap pages and grow its young generation; an idle daemon allocates
- * almost nothing, so no collection runs and those pages stay in the RSS.
- * The daemon collects once it is idle and the committed heap (`heapTotal`)
- * has grown by `thresholdBytes` since the last collection.
- *
- * It runs `passes` full collections: the first frees the objects, the second
- * (the young generation then empty) lets V8 shrink the young generation and
- * release the freed pages. Measured after a minute of churn: V8's resident
- * heap pages 10.9-11.1 MB; one collection -> 8.6 MB, two -> 7.7 MB (8.2 MB at
- * start-up), more changed nothing; two took 16-20 ms. The threshold is 512 kB:
- * a burst that grew the heap by less than 1 MB still left 2 MB more RSS (a
- * clean-clone CI run of the memory test).
+ * Gives a burst's heap pages back once the daemon is idle (an idle daemon allocates too little
+ * for V8 to collect): `passes` full collections once the committed heap grew by `thresholdBytes`;
+ * why two passes and 512 kB: docs/decisions.md, "Idle collection".
  */
 export class IdleCollector {
   private baseline: number;

@@ -1,5 +1,6 @@
 import type { Logger } from '../log/logger.js';
 import type { ChildProcesses } from '../process/child-processes.js';
+import { exitOf } from '../process/exit-of.js';
 import { chunkArguments } from './argument-chunks.js';
 import type { Csync2Capabilities } from './csync2-capabilities.js';
 import { classifyCsync2Exit, type Csync2Outcome } from './csync2-outcome.js';
@@ -94,12 +95,9 @@ export class Csync2Client {
     const stdout = String(result.stdout ?? '');
     // csync2 prints some errors on stdout (e.g. "Found .../csync2.lock"): classify on both.
     const stderr = String(result.all ?? result.stderr ?? '');
-    const spawnError = result.failed && result.exitCode === undefined && !result.timedOut && !result.isTerminated
-      ? (result.originalMessage ?? result.shortMessage)
-      : undefined;
     const outcome: Csync2Outcome = endedIdle
       ? { kind: 'timeout', detail: `no answer: no progress for ${Math.round((idleTimeoutMs ?? 0) / 1000)} s, ended` }
-      : classifyCsync2Exit({ exitCode: result.exitCode, stderr, timedOut: result.timedOut, spawnError }, listing);
+      : classifyCsync2Exit(exitOf(result, stderr), listing);
     const durationMs = performance.now() - started;
     const waited = queuedAt === undefined ? '' : ` after ${Math.round(started - queuedAt)} ms at the gate`;
     log.debug(`csync2 ${args.filter((arg) => arg.startsWith('-')).join(' ')}: ${outcome.kind} in ${Math.round(durationMs)} ms${waited}`);

@@ -1,3 +1,5 @@
+import type { ProcessExit } from '../process/exit-of.js';
+
 /** How a finished csync2 call went, looked up from its exit code and its error text. */
 export type Csync2Outcome =
   /** Exit 0: done. */
@@ -27,12 +29,28 @@ export type Csync2Outcome =
   /** Anything else: logged with csync2's own words, retried. */
   | { kind: 'failed'; detail: string };
 
-export interface Csync2Exit {
-  exitCode: number | undefined;
-  stderr: string;
-  timedOut: boolean;
-  /** e.g. ENOENT when csync2 is not installed. */
-  spawnError?: string;
+export type Csync2Exit = ProcessExit;
+
+/** csync2's words for a peer it could not connect to. */
+const PEER_UNREACHABLE = /Connection to remote host .* failed|Can't connect|Connection refused/i;
+
+/** True when csync2's output (or a peer's recorded error) says the peer could not be reached. */
+export function saysPeerUnreachable(text: string): boolean {
+  return PEER_UNREACHABLE.test(text);
+}
+
+/** The peers a run for several peers names as not reachable (`Connection to remote host `NAME' failed`). */
+export function unreachablePeers(stderr: string): Set<string> {
+  const peers = new Set<string>();
+  for (const match of stderr.matchAll(/Connection to remote host [`'"]?([^`'"\s]+)[`'"]? failed/g)) {
+    if (match[1]) peers.add(match[1]);
+  }
+  return peers;
+}
+
+/** csync2's line for one peer it could not connect to: what a peer named in a run for several peers records. */
+export function unreachableLine(peer: string): string {
+  return `ERROR: Connection to remote host \`${peer}' failed.`;
 }
 
 /** The last meaningful line of csync2's error output: what it says went wrong. */
@@ -55,7 +73,7 @@ export function classifyCsync2Exit(result: Csync2Exit, listing = false): Csync2O
   if (result.exitCode === 0) return { kind: 'ok' };
   if (listing && result.exitCode === 2) return { kind: 'empty' };
   const detail = lastErrorLine(result.stderr) || `exit code ${result.exitCode ?? 'unknown'}`;
-  if (/Connection to remote host .* failed|Can't connect|Connection refused/i.test(result.stderr)) {
+  if (saysPeerUnreachable(result.stderr)) {
     return { kind: 'peer-unreachable', detail };
   }
   if (/csync2\.lock|database is locked|exceedingly busy|SQLITE_BUSY/i.test(result.stderr)) {

@@ -1,4 +1,5 @@
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { rootOf } from '../paths/under-root.js';
 
 /**
  * A peer's daemon sends a large batch with rsync and only afterwards runs
@@ -35,7 +36,7 @@ export function rsyncWritingInto(roots: readonly string[], proc = '/proc'): Rsyn
     try {
       if (readFileSync(`${proc}/${entry}/comm`, 'latin1') !== 'rsync\n') continue;
       const cwd = readlinkSync(`${proc}/${entry}/cwd`);
-      if (!roots.some((root) => isInside(cwd, root))) continue;
+      if (rootOf(cwd, roots) === undefined) continue;
       if (isPeerReceiver(readFileSync(`${proc}/${entry}/cmdline`, 'latin1'))) return 'peer';
       found = 'local';
     } catch {
@@ -49,11 +50,6 @@ export function rsyncWritingInto(roots: readonly string[], proc = '/proc'): Rsyn
 function isPeerReceiver(cmdline: string): boolean {
   const args = cmdline.split('\0');
   return args.includes('--server') || args.includes('--daemon');
-}
-
-function isInside(path: string, root: string): boolean {
-  if (root === '/') return true;
-  return path === root || path.startsWith(root.endsWith('/') ? root : `${root}/`);
 }
 
 export interface IncomingRsyncOptions {

@@ -5,7 +5,9 @@
  * rsync has to be told the peer's path; this works it out from the parsed
  * configuration the way csync2 encodes and decodes names.
  */
+import { joinPrefix } from '../config/prefix-path.js';
 import { resolvePrefixes } from '../config/scope.js';
+import { isUnder, rootOf } from '../paths/under-root.js';
 import type { Csync2Config, Peer } from '../config/types.js';
 
 export type PeerRoot =
@@ -13,16 +15,6 @@ export type PeerRoot =
   | { kind: 'mapped'; localRoot: string; peerRoot: string; module: string }
   /** No single directory on the peer corresponds: rsync is skipped there, csync2 sends it. */
   | { kind: 'unmapped'; localRoot: string; reason: string };
-
-/** True when `path` is `dir` or lies below it. */
-export function isUnder(path: string, dir: string): boolean {
-  return dir === '/' || path === dir || path.startsWith(`${dir}/`);
-}
-
-function join(dir: string, rest: string): string {
-  if (rest === '') return dir;
-  return dir === '/' ? rest : `${dir}${rest}`;
-}
 
 /**
  * Maps one of this host's watch roots to the peer's directory: through the
@@ -42,7 +34,7 @@ export function mapRoot(localRoot: string, local: Record<string, string>, peer: 
       return { kind: 'unmapped', localRoot, reason: `prefix '${name}' has no 'on' line for the peer` };
     }
     const rest = dir === '/' ? localRoot : localRoot.slice(dir.length);
-    candidates.add(join(peerDir, rest === '/' ? '' : rest));
+    candidates.add(joinPrefix(peerDir, rest === '/' ? '' : rest));
     module = name + rest;
   }
   if (!covered) candidates.add(localRoot);
@@ -52,7 +44,7 @@ export function mapRoot(localRoot: string, local: Record<string, string>, peer: 
   const peerRoot = [...candidates][0] ?? localRoot;
   for (const [name, dir] of Object.entries(local)) {
     if (dir === localRoot || !isUnder(dir, localRoot)) continue;
-    const expected = join(peerRoot, localRoot === '/' ? dir : dir.slice(localRoot.length));
+    const expected = joinPrefix(peerRoot, localRoot === '/' ? dir : dir.slice(localRoot.length));
     if (peer[name] !== expected) {
       return { kind: 'unmapped', localRoot, reason: `prefix '${name}' inside it lies at ${peer[name] ?? '(undefined)'} on the peer, not ${expected}` };
     }
@@ -72,7 +64,7 @@ export function pathsByRoot(paths: readonly string[], roots: readonly string[]):
   const sorted = [...roots].sort((a, b) => b.length - a.length);
   const out = new Map<string, string[]>();
   for (const path of paths) {
-    const root = sorted.find((r) => isUnder(path, r));
+    const root = rootOf(path, sorted);
     if (root === undefined) continue;
     let list = out.get(root);
     if (!list) out.set(root, (list = []));

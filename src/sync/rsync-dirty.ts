@@ -5,6 +5,7 @@
  * knows to be in sync there (an echo of another node's rsync) is never sent
  * back over a newer change or a deletion made meanwhile.
  */
+import { decodePrefix } from '../config/prefix-path.js';
 
 /** Parses `csync2 -M` output into peer -> local paths; a name holding a newline continues on the next line. */
 export function parseDirtyList(stdout: string, prefixes: Readonly<Record<string, string>>): Map<string, Set<string>> {
@@ -30,16 +31,4 @@ export function parseDirtyList(stdout: string, prefixes: Readonly<Record<string,
     set.add(path);
   }
   return dirty;
-}
-
-/** `%name%/rest` -> this host's path of prefix `name` + `/rest`; undefined when the prefix is unknown here. */
-export function decodePrefix(name: string, prefixes: Readonly<Record<string, string>>): string | undefined {
-  if (!name.startsWith('%')) return name;
-  const close = name.indexOf('%', 1);
-  if (close < 0) return undefined;
-  const base = prefixes[name.slice(1, close)];
-  if (base === undefined) return undefined;
-  const rest = name.slice(close + 1);
-  if (rest === '') return base;
-  return base === '/' ? rest : base + rest;
 }

@@ -1,3 +1,5 @@
+import type { ProcessExit } from '../process/exit-of.js';
+
 /** How a finished rsync run went, looked up from its exit code like lsyncd's `default.rsyncExitCodes`. */
 export type RsyncOutcome =
   /** 0: done. */
@@ -13,13 +15,7 @@ export type RsyncOutcome =
   /** 1, 2, 3, 4, 11, 13, 14, 20, 21, 22 and unknown codes: a usage, protocol or local error. */
   | { kind: 'failed'; detail: string };
 
-export interface RsyncExit {
-  exitCode: number | undefined;
-  stderr: string;
-  timedOut: boolean;
-  /** e.g. ENOENT when rsync is not installed. */
-  spawnError?: string;
-}
+export type RsyncExit = ProcessExit;
 
 /** rsync(1) EXIT VALUES, for messages an admin can look up. */
 export const RSYNC_EXIT_MEANING: Record<number, string> = {

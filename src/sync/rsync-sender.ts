@@ -3,7 +3,9 @@ import { readCsync2Config } from '../config/locate.js';
 import type { Csync2Config, Peer, SyncScope } from '../config/types.js';
 import type { Logger } from '../log/logger.js';
 import type { ChildProcesses } from '../process/child-processes.js';
+import { exitOf } from '../process/exit-of.js';
 import type { Csync2Client } from './csync2-client.js';
+import { saysPeerUnreachable } from './csync2-outcome.js';
 import type { PeerHealth } from './peer-health.js';
 import { pathsByRoot, peerRoots, relativeTo, type PeerRoot } from './peer-paths.js';
 import { parseDirtyList } from './rsync-dirty.js';
@@ -89,7 +91,7 @@ export function removedDirectories(paths: readonly string[], exists: (path: stri
 
 /** A peer whose last csync2 update could not connect: rsync would only wait for its own timeouts there. */
 export function peerUnreachable(peer: Pick<PeerHealth, 'failures' | 'lastError'>): boolean {
-  return peer.failures > 0 && /Connection to remote host .* failed|Can't connect|Connection refused/i.test(peer.lastError ?? '');
+  return peer.failures > 0 && saysPeerUnreachable(peer.lastError ?? '');
 }
 
 /** The NUL-separated list rsync reads from stdin. */
@@ -225,10 +227,7 @@ export class RsyncSender {
       forceKillAfterDelay: 2000,
       maxBuffer: 16 * 1024 * 1024,
     }, { group: true });
-    const spawnError = result.failed && result.exitCode === undefined && !result.timedOut && !result.isTerminated
-      ? (result.originalMessage ?? result.shortMessage)
-      : undefined;
-    return classifyRsyncExit({ exitCode: result.exitCode, stderr: String(result.stderr ?? ''), timedOut: result.timedOut, spawnError });
+    return classifyRsyncExit(exitOf(result, String(result.stderr ?? '')));
   }
 
   private report(outcome: RsyncOutcome, what: string, seconds: string): void {

@@ -1,6 +1,7 @@
 import type { Peer } from '../config/types.js';
 import type { Logger } from '../log/logger.js';
 import type { Csync2Client, Csync2Run } from './csync2-client.js';
+import { unreachableLine, unreachablePeers } from './csync2-outcome.js';
 import type { IncomingRsync } from './incoming-rsync.js';
 import { PeerUpdater } from './peer-updater.js';
 import { collapseToAncestors } from '../batch/plan-batch.js';
@@ -285,13 +286,10 @@ export class SyncEngine {
       }
       return false;
     }
-    const unreachable = new Set<string>();
-    for (const match of run.stderr.matchAll(/Connection to remote host [`'"]?([^`'"\s]+)[`'"]? failed/g)) {
-      if (match[1]) unreachable.add(match[1]);
-    }
+    const unreachable = unreachablePeers(run.stderr);
     for (const peer of this.peers) {
       if (unreachable.size === 0 || unreachable.has(peer.name)) {
-        this.report(recordFailure(peer, unreachable.size ? `ERROR: Connection to remote host \`${peer.name}' failed.` : detail, now, unreachable.size ? this.backoff : this.policyFor(run)));
+        this.report(recordFailure(peer, unreachable.size ? unreachableLine(peer.name) : detail, now, unreachable.size ? this.backoff : this.policyFor(run)));
       } else {
         this.succeeded(peer, run, now);
       }

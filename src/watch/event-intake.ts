@@ -1,5 +1,6 @@
 import { isCsync2TempFile } from '../config/tempfile.js';
 import type { Logger } from '../log/logger.js';
+import { topLevelUnder } from '../paths/under-root.js';
 import type { WatchEvent } from './event-record.js';
 
 /** Where the events' consequences go. */
@@ -50,15 +51,4 @@ export class EventIntake {
       if (area !== undefined) sinks.noteRename(area);
     }
   }
-}
-
-/** The entry directly below the watch root that holds `path` (the subtree a rename's effects stay in). */
-export function topLevelUnder(path: string, roots: readonly string[]): string | undefined {
-  for (const root of roots) {
-    const prefix = root.endsWith('/') ? root : `${root}/`;
-    if (!path.startsWith(prefix)) continue;
-    const first = path.slice(prefix.length).split('/')[0];
-    return first ? `${prefix}${first}` : undefined;
-  }
-  return undefined;
 }

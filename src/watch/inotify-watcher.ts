@@ -137,9 +137,8 @@ export class InotifyWatcher {
   }
 
   /**
-   * inotifywait 3.22 never prints the kernel's IN_Q_OVERFLOW (measured: with
-   * max_queued_events=16 and the process stopped, 100 writes give 16 events and
-   * no overflow line). A full kernel queue can only be inferred: as many events
+   * inotifywait 3.22 never prints the kernel's IN_Q_OVERFLOW (docs/decisions.md,
+   * "inotifywait never reports a queue overflow"). A full kernel queue can only be inferred: as many events
    * within one second as the queue holds (less the overflow entry itself) means events were probably dropped, so
    * a synthetic overflow event asks for a full sync (once per second at most).
    */

@@ -4,9 +4,8 @@ import { existsSync } from 'node:fs';
  * inotifywait -r keeps a path per watch and renames them itself; under churn
  * with directories moved between parents it reports later events under stale
  * paths, so a change inside a moved tree can be queued under a name that does
- * not exist (measured with bench:churn: checking only the moved directories'
- * old and new names, or their parents, left 30 to 155 changes unsent after a
- * 20 s churn; a check covering the whole area left none). Once the renames
+ * not exist, and checking only the renamed names loses changes (docs/decisions.md,
+ * "Checking whole subtrees after directory renames"). Once the renames
  * have settled, the top-level directories (below the watch root) that held
  * them are checked as subtrees: the area a full sync would fix, without
  * checking the rest of the tree. When such a directory is gone itself (renamed,

@@ -1,5 +1,6 @@
 import { lstatSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
+import { isUnder } from '../paths/under-root.js';
 
 /** The watched inode numbers in one inotify fdinfo text; wd and ino are both hexadecimal. */
 export function parseInotifyFdinfo(text: string): number[] {
@@ -66,7 +67,7 @@ export function topMostMissing(dirs: Array<{ path: string; ino: number }>, watch
   const top: string[] = [];
   for (const path of missing) {
     const last = top.at(-1);
-    if (last !== undefined && path.startsWith(`${last}/`)) continue;
+    if (last !== undefined && isUnder(path, last)) continue;
     top.push(path);
   }
   return top;

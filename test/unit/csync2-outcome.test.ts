@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { classifyCsync2Exit } from '../../src/sync/csync2-outcome.js';
+import { classifyCsync2Exit, saysPeerUnreachable, unreachableLine, unreachablePeers } from '../../src/sync/csync2-outcome.js';
 import { backoffDelay, DEFAULT_BACKOFF, newPeerHealth, recordFailure, recordSuccess } from '../../src/sync/peer-health.js';
 
 test('csync2 exit codes are looked up with their error text', () => {
@@ -65,4 +65,17 @@ test('csync2 errors about vanished dirty files name the file to check again', as
   assert.deepEqual(stale, ['%data%/a dir/file.txt', '%data%/burst/b206']);
   assert.ok((engine.peers[0]?.retryAt ?? 0) - Date.now() <= 500, 'a local failure is retried soon');
   assert.equal(engine.peers[0]?.failures, 0, 'files that vanished under csync2 are not a peer failure');
+});
+
+test('one definition of an unreachable peer: the line recorded for a named peer is what the checks look for', () => {
+  const stderr = "ERROR: Connection to remote host `127.0.0.4' failed.\nHost stays in dirty state. Try again later...\nERROR: Connection to remote host 'peer-b' failed.\nFinished with 2 errors.\n";
+  assert.deepEqual([...unreachablePeers(stderr)], ['127.0.0.4', 'peer-b']);
+  assert.equal(unreachableLine('127.0.0.4'), "ERROR: Connection to remote host `127.0.0.4' failed.");
+  assert.ok(saysPeerUnreachable(unreachableLine('127.0.0.4')));
+  assert.deepEqual([...unreachablePeers(unreachableLine('127.0.0.4'))], ['127.0.0.4']);
+  // Detection also knows csync2's other words for it; only the "remote host" line names the peer.
+  assert.ok(saysPeerUnreachable("ERROR: Can't connect to peer"));
+  assert.ok(saysPeerUnreachable('connect(): Connection refused'));
+  assert.deepEqual([...unreachablePeers('connect(): Connection refused')], []);
+  assert.ok(!saysPeerUnreachable('ERROR: Cant stat %data%/x.'));
 });

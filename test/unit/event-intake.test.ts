@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { createLogger } from '../../src/log/logger.js';
-import { EventIntake, topLevelUnder } from '../../src/watch/event-intake.js';
+import { topLevelUnder } from '../../src/paths/under-root.js';
+import { EventIntake } from '../../src/watch/event-intake.js';
 import type { WatchEvent } from '../../src/watch/event-record.js';
 import { Writable } from 'node:stream';
 

@@ -5,7 +5,8 @@ import { silentLogger } from '../../src/log/logger.js';
 import { ChildProcesses } from '../../src/process/child-processes.js';
 import { mapRoot, pathsByRoot, peerRoots, relativeTo } from '../../src/sync/peer-paths.js';
 import { classifyRsyncExit, rsyncDelivered } from '../../src/sync/rsync-outcome.js';
-import { decodePrefix, parseDirtyList } from '../../src/sync/rsync-dirty.js';
+import { decodePrefix } from '../../src/config/prefix-path.js';
+import { parseDirtyList } from '../../src/sync/rsync-dirty.js';
 import { filesFromList, peerUnreachable, removedDirectories, rsyncArgs, RsyncSender } from '../../src/sync/rsync-sender.js';
 import { expandRsyncTarget, isDaemonTarget } from '../../src/sync/rsync-target.js';
 

@@ -16,3 +16,8 @@ test('existing paths, deleted files in existing directories, and stale paths rig
   assert.deepEqual(widenStalePaths(['/srv/www/w1/d223/f222', '/srv/www/w1/gone.txt'], ['/srv/www'], exists), ['/srv/www/w1/d223/f222', '/srv/www/w1/gone.txt']);
   assert.deepEqual(widenStalePaths(['/srv/www/old/f1'], ['/srv/www'], exists), ['/srv/www/old/f1'], 'the whole tree is left to the periodic full sync');
 });
+
+test('under the watch root / the nearest existing ancestor is checked too (the old strict-prefix test never matched //)', () => {
+  const here = new Set(['/srv', '/srv/www']);
+  assert.deepEqual(widenStalePaths(['/srv/www/gone/d/f'], ['/'], (path) => here.has(path)), ['/srv/www/gone/d/f', '/srv/www']);
+});
