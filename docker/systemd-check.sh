@@ -123,6 +123,7 @@ stray_children() { on "$1" 'for d in /proc/[0-9]*; do c="$(cat "$d/comm" 2>/dev/
 
 # --- the four lines ---------------------------------------------------------------------
 CFG='nossl * *;
+tempdir /var/tmp/csync2;
 group cluster
 {
   host node1 node2;
@@ -144,7 +145,7 @@ setup_nodes() {
   on "$C1" 'cat /etc/csync2.key' | docker exec -i "$C2" bash -c 'umask 077; cat >/etc/csync2.key'
   for c in "$C1" "$C2"; do
     printf '%s\n' "$CFG" | docker exec -i "$c" bash -c 'cat >/etc/csync2.cfg'
-    on "$c" 'mkdir -p /srv/sync /srv/more'
+    on "$c" 'mkdir -p /srv/sync /srv/more /var/tmp/csync2'
     on "$c" '[ "$(command -v node)" = /usr/bin/node ] && [ -x /usr/bin/inotify-csync ]' \
       || fail "$c: after lines 1-2, node is not Debian's /usr/bin/node or /usr/bin/inotify-csync is missing"
   done
