@@ -74,7 +74,7 @@ export class Csync2Listener {
     }
     const code = (lastError as NodeJS.ErrnoException | undefined)?.code;
     const fix = code === 'EADDRINUSE'
-      ? ': another csync2 server (csync2 -ii, xinetd or systemd\'s csync2.socket) already listens there; stop it, or run with --no-server to keep it'
+      ? ': another csync2 server (csync2 -ii, inetd or xinetd, systemd\'s csync2.socket) already listens there; stop it (the inetd entry of Debian\'s csync2: update-inetd --disable csync2), or run with --no-server to keep it'
       : '';
     throw new InotifyCsyncError(`cannot listen for csync2 peers on ${host} port ${port} (${(lastError as Error | undefined)?.message ?? 'no address'})${fix}`, { cause: lastError });
   }

@@ -27,7 +27,9 @@ Type=notify
 NotifyAccess=all
 ExecStart=/usr/local/bin/inotify-csync -N %i
 # SIGHUP rereads csync2.cfg and restarts the watches on the new include paths.
-ExecReload=/bin/kill -HUP $MAINPID
+# The shell's own kill: /bin/kill comes with procps, which a minimal Debian
+# lacks (systemctl reload then failed with status=203/EXEC).
+ExecReload=/bin/sh -c 'kill -HUP "$1"' kill $MAINPID
 Restart=on-failure
 RestartSec=5
 # WATCHDOG=1 comes from a timer on the daemon's main loop every 30 s: a hung
@@ -104,7 +106,9 @@ Type=notify
 NotifyAccess=all
 ExecStart=/usr/local/bin/inotify-csync -N host1
 # SIGHUP rereads csync2.cfg and restarts the watches on the new include paths.
-ExecReload=/bin/kill -HUP $MAINPID
+# The shell's own kill: /bin/kill comes with procps, which a minimal Debian
+# lacks (systemctl reload then failed with status=203/EXEC).
+ExecReload=/bin/sh -c 'kill -HUP "$1"' kill $MAINPID
 Restart=on-failure
 RestartSec=5
 # WATCHDOG=1 comes from a timer on the daemon's main loop every 30 s: a hung

@@ -159,7 +159,7 @@ describe('bad input', () => {
       assert.equal(result.exitCode, 1);
       assert.match(
         result.stderr.trim(),
-        new RegExp(`^inotify-csync: cannot listen for csync2 peers on 127\\.0\\.0\\.3 port ${cluster.port} \\(.*EADDRINUSE.*\\): another csync2 server \\(csync2 -ii, xinetd or systemd's csync2\\.socket\\) already listens there; stop it, or run with --no-server to keep it$`),
+        new RegExp(`^inotify-csync: cannot listen for csync2 peers on 127\\.0\\.0\\.3 port ${cluster.port} \\(.*EADDRINUSE.*\\): another csync2 server \\(csync2 -ii, inetd or xinetd, systemd's csync2\\.socket\\) already listens there; stop it \\(the inetd entry of Debian's csync2: update-inetd --disable csync2\\), or run with --no-server to keep it$`),
       );
     } finally {
       await cluster.stopServer(1);
