@@ -1,8 +1,7 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { UsageError } from '../errors.js';
-import type { LogFormat } from '../log/logger.js';
-import type { Csync2Options } from './split-argv.js';
+import type { Csync2Options, ResolvedOptions } from '../daemon/daemon-options.js';
 
 /** The program's own options as cac returns them (strings until resolved). */
 export interface Options {
@@ -44,32 +43,6 @@ export interface Options {
   rsyncTarget?: string;
   /** rsync's remote shell (`-e`). @default rsync's own (ssh) */
   rsyncRsh?: string;
-}
-
-export type Mode = 'async' | 'thread';
-
-export interface ResolvedOptions {
-  config?: string;
-  checkIntervalMs: number;
-  fullSyncIntervalMs: number;
-  numLinesUntilReset: number;
-  numBatchedChangesThreshold: number;
-  /** undefined when rsync is disabled. */
-  rsyncThreshold: number | undefined;
-  parallelUpdates: boolean;
-  maxWaitMs: number;
-  mode: Mode;
-  debug: boolean;
-  queueFile: string;
-  /** Where the metrics go in Prometheus' text format; undefined = no metrics file. */
-  metricsFile?: string;
-  runServer: boolean;
-  logFormat: LogFormat;
-  maxParallelPeers: number;
-  csync2TimeoutMs: number;
-  rsyncTarget: string;
-  rsyncRsh?: string;
-  csync2: Csync2Options & { host: string };
 }
 
 /** Option names (without --) that take a value: needed to split argv before cac sees it. */

@@ -1,3 +1,4 @@
+import type { Csync2Options } from '../daemon/daemon-options.js';
 import { UsageError } from '../errors.js';
 
 /** csync2 2.x options that take a value (getopt string "...C:D:N:p:G:P:s:W:..."). */
@@ -5,21 +6,6 @@ const CSYNC2_VALUE_OPTIONS = new Set(['C', 'D', 'N', 'p', 'G', 'P', 's', 'W']);
 
 /** csync2 modes (-x, -c, -u, ...): the daemon runs these itself, so the user may not pass them. */
 const CSYNC2_MODE_LETTERS = new Set(['c', 'u', 'o', 'i', 'f', 'x', 'H', 'L', 'M', 'S', 'T', 'R', 'k']);
-
-export interface Csync2Options {
-  /** The user's csync2 options, unchanged and in order: passed to every csync2 call. */
-  passThrough: string[];
-  /** `-N`: this host's name. */
-  host?: string;
-  /** `-D`: database directory or URL. */
-  database?: string;
-  /** `-C`: configuration name (`csync2_NAME.cfg`). */
-  configName?: string;
-  /** `-G`: only these groups. */
-  groups?: string[];
-  /** `-p`: port. */
-  port?: string;
-}
 
 export interface SplitArgv {
   /** Tokens for cac: this program's own options and a subcommand. */

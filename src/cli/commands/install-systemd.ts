@@ -10,7 +10,8 @@ import { EnvironmentError, UsageError } from '../../errors.js';
 import { renderUnit } from '../../systemd/unit-file.js';
 import { SHIPPED_UNITS } from '../../systemd/unit-templates.js';
 import { VERSION } from '../../version.js';
-import { splitArgv, type Csync2Options } from '../split-argv.js';
+import type { Csync2Options } from '../../daemon/daemon-options.js';
+import { splitArgv } from '../split-argv.js';
 import { rejectUnknownOptions, type CommandIo } from './command-io.js';
 
 /** systemd's PATH for system services (systemd 252): where `#!/usr/bin/env node` must find node. */
