@@ -1,8 +1,8 @@
 /**
- * cac 7 dispatches a `CustomEvent` for every command it parses; Node 18 has
- * that class only behind --experimental-global-customevent (a global from
- * Node 19), so `inotify-csync status` and an unknown command would throw
- * "CustomEvent is not defined" there. Imported for its side effect.
+ * cac 7 dispatches a `CustomEvent` for every command it parses, the daemon's
+ * default command too; Node 18 has that class only behind
+ * --experimental-global-customevent (a global from Node 19), so every run
+ * would throw "CustomEvent is not defined" there. Imported for its side effect.
  */
 export class CustomEventShim<T> extends Event {
   readonly detail: T | null;

@@ -1,3 +1,4 @@
+import type { Csync2Options } from '../daemon/daemon-options.js';
 import { UsageError } from '../errors.js';
 
 /** csync2 2.x options that take a value (getopt string "...C:D:N:p:G:P:s:W:..."). */
@@ -6,19 +7,18 @@ const CSYNC2_VALUE_OPTIONS = new Set(['C', 'D', 'N', 'p', 'G', 'P', 's', 'W']);
 /** csync2 modes (-x, -c, -u, ...): the daemon runs these itself, so the user may not pass them. */
 const CSYNC2_MODE_LETTERS = new Set(['c', 'u', 'o', 'i', 'f', 'x', 'H', 'L', 'M', 'S', 'T', 'R', 'k']);
 
-export interface Csync2Options {
-  /** The user's csync2 options, unchanged and in order: passed to every csync2 call. */
-  passThrough: string[];
-  /** `-N`: this host's name. */
-  host?: string;
-  /** `-D`: database directory or URL. */
-  database?: string;
-  /** `-C`: configuration name (`csync2_NAME.cfg`). */
-  configName?: string;
-  /** `-G`: only these groups. */
-  groups?: string[];
-  /** `-p`: port. */
-  port?: string;
+/** A short option of this program's own, e.g. `-m` for `--mode <mode>`. */
+export interface ShortFlag {
+  long: string;
+  value: boolean;
+}
+
+/** This program's own options, as its cac declarations give them. */
+export interface OwnFlags {
+  /** Long names (without --) that take a value. */
+  values: ReadonlySet<string>;
+  /** The short letters the program claims: every other letter is csync2's. */
+  shorts: ReadonlyMap<string, ShortFlag>;
 }
 
 export interface SplitArgv {
@@ -28,11 +28,12 @@ export interface SplitArgv {
 }
 
 /**
- * Separates this program's own options (long ones, and `-m`/`-h`) from csync2's
- * short options, which are passed through unchanged, as the bash script does
- * with "$@". A csync2 option's value is taken from `-Nhost` or the next token.
+ * Separates this program's own options (long ones, and its short letters such
+ * as `-m`/`-h`) from csync2's short options, which are passed through
+ * unchanged, as the bash script does with "$@". A csync2 option's value is
+ * taken from `-Nhost` or the next token.
  */
-export function splitArgv(argv: readonly string[], ownValueOptions: ReadonlySet<string>): SplitArgv {
+export function splitArgv(argv: readonly string[], ownFlags: OwnFlags): SplitArgv {
   const own: string[] = [];
   const csync2: Csync2Options = { passThrough: [] };
   for (let index = 0; index < argv.length; index++) {
@@ -40,20 +41,17 @@ export function splitArgv(argv: readonly string[], ownValueOptions: ReadonlySet<
     if (token.startsWith('--')) {
       const name = token.slice(2).split('=')[0] ?? '';
       // Joined as --name=value so that a value such as -1 is not read as an option.
-      if (!token.includes('=') && ownValueOptions.has(name) && index + 1 < argv.length) own.push(`${token}=${argv[++index] ?? ''}`);
+      if (!token.includes('=') && ownFlags.values.has(name) && index + 1 < argv.length) own.push(`${token}=${argv[++index] ?? ''}`);
       else own.push(token);
       continue;
     }
-    if (token === '-m' || token === '-h') {
-      own.push(token);
-      if (token === '-m' && index + 1 < argv.length) {
-        own.pop();
-        own.push(`--mode=${argv[++index] ?? ''}`);
-      }
+    const short = token.startsWith('-') ? ownFlags.shorts.get(token[1] ?? '') : undefined;
+    if (short && token.length === 2) {
+      own.push(short.value && index + 1 < argv.length ? `--${short.long}=${argv[++index] ?? ''}` : token);
       continue;
     }
-    if (token.startsWith('-m') && token.length > 2) {
-      own.push(`--mode=${token.slice(2)}`);
+    if (short?.value) {
+      own.push(`--${short.long}=${token.slice(2)}`);
       continue;
     }
     if (!token.startsWith('-') || token === '-') {

@@ -1,6 +1,5 @@
 import { EventEmitter } from 'node:events';
 import { existsSync, statSync } from 'node:fs';
-import type { ResolvedOptions } from '../cli/options.js';
 import {
   createPathMatcher,
   describeScope,
@@ -36,6 +35,7 @@ import { countWatchedDirectories, readMaxUserWatches, watchLimitMessage } from '
 import { RenamedDirectories } from '../watch/renamed-directories.js';
 import { InstanceLock, lockFilePath } from './instance-lock.js';
 import { CoalescedRun } from './coalesced-run.js';
+import type { ResolvedOptions } from './daemon-options.js';
 import { requireBinaries } from './preflight.js';
 import { SyncLoop } from './sync-loop.js';
 import { EventIntake } from '../watch/event-intake.js';

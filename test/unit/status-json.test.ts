@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { after, before, test } from 'node:test';
-import { runStatus } from '../../src/cli/commands/status.js';
+import { runCli } from '../../src/cli/cli.js';
 import { InstanceLock, lockFilePath } from '../../src/daemon/instance-lock.js';
 import type { DaemonStatus } from '../../src/daemon/status-snapshot.js';
 import { statusFilePath } from '../../src/status/status-file.js';
@@ -36,7 +36,7 @@ test('status --json prints the snapshot with the metrics numbers, and only JSON,
   await writeFile(statusFilePath(queueFile()), JSON.stringify(snapshot));
   const stdout = capture();
   const stderr = capture();
-  const exitCode = runStatus(['--queue-file', queueFile(), '--json'], { stdout: stdout.stream, stderr: stderr.stream, env: {} });
+  const exitCode = await runCli(['status', '--queue-file', queueFile(), '--json'], { stdout: stdout.stream, stderr: stderr.stream, env: {} });
   assert.equal(exitCode, 0, stderr.text());
   assert.equal(stderr.text(), '');
   const printed = JSON.parse(stdout.text()) as DaemonStatus;
@@ -53,7 +53,7 @@ test('status --json for a daemon that has stopped: exit 3, stdout empty, the rea
   await writeFile(statusFilePath(queueFile()), JSON.stringify({ ...fixedStatus(), pid: process.pid, state: 'stopped' }));
   const stdout = capture();
   const stderr = capture();
-  const exitCode = runStatus(['--queue-file', queueFile(), '--json'], { stdout: stdout.stream, stderr: stderr.stream, env: {} });
+  const exitCode = await runCli(['status', '--queue-file', queueFile(), '--json'], { stdout: stdout.stream, stderr: stderr.stream, env: {} });
   assert.equal(exitCode, 3);
   assert.equal(stdout.text(), '');
   assert.match(stderr.text(), /^inotify-csync is not running: PID \d+ has stopped\n$/);

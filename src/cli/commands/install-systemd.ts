@@ -1,4 +1,3 @@
-import { cac } from 'cac';
 import { execa } from 'execa';
 import { existsSync, mkdirSync, realpathSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
@@ -10,8 +9,9 @@ import { EnvironmentError, UsageError } from '../../errors.js';
 import { renderUnit } from '../../systemd/unit-file.js';
 import { SHIPPED_UNITS } from '../../systemd/unit-templates.js';
 import { VERSION } from '../../version.js';
-import { splitArgv, type Csync2Options } from '../split-argv.js';
-import { rejectUnknownOptions, type CommandIo } from './command-io.js';
+import type { Csync2Options } from '../../daemon/daemon-options.js';
+import type { OptionSpec, OptionsOf } from '../option-table.js';
+import type { CommandIo } from './command-io.js';
 
 /** systemd's PATH for system services (systemd 252): where `#!/usr/bin/env node` must find node. */
 const SYSTEMD_PATH = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'];
@@ -48,37 +48,22 @@ async function includeRoots(config: string | undefined, csync2: Csync2Options & 
   }
 }
 
-function buildCli() {
-  const cli = cac('inotify-csync install-systemd');
-  cli.usage(
-    '[-N host] [--instance] [csync2 options] [-- daemon options]\n\n  Writes a systemd unit running inotify-csync for this host and reloads systemd.\n  --instance: the template inotify-csync@.service (one unit per csync2 host name, -N %i);\n  otherwise inotify-csync.service with -N host. Options after -- are added to ExecStart=.',
-  );
-  cli
-    .option('--instance', 'Write the template unit inotify-csync@.service')
-    .option('--unit-dir <dir>', 'Where to write the unit (default: /etc/systemd/system)')
-    .option('--config <file>', "csync2's configuration, for RequiresMountsFor= (default: as csync2 finds it)")
-    .option('--exec <path>', 'The program ExecStart= runs (default: inotify-csync on PATH, else node and this script)')
-    .option('--no-reload', 'Do not run systemctl daemon-reload');
-  cli.example('inotify-csync install-systemd --instance -N host1');
-  cli.example('inotify-csync install-systemd -N host1 -D /var/lib/csync2 -- --mode thread');
-  cli.help();
-  return cli;
-}
+/** `install-systemd`'s own options, declared once; the daemon's options follow `--`. */
+export const INSTALL_SYSTEMD_OPTIONS = {
+  instance: { flags: '--instance', description: 'Write the template unit inotify-csync@.service' },
+  unitDir: { flags: '--unit-dir <dir>', description: 'Where to write the unit', default: '/etc/systemd/system' },
+  config: { flags: '--config <file>', description: "csync2's configuration, for RequiresMountsFor=", shown: 'as csync2 finds it' },
+  exec: { flags: '--exec <path>', description: 'The program ExecStart= runs', shown: 'inotify-csync on PATH, else node and this script' },
+  reload: { flags: '--no-reload', description: 'Do not run systemctl daemon-reload' },
+} as const satisfies Record<string, OptionSpec>;
 
-const OWN_VALUE_OPTIONS = new Set(['unit-dir', 'config', 'exec']);
+export const INSTALL_SYSTEMD_USAGE =
+  'install-systemd [-N host] [--instance] [csync2 options] [-- daemon options]\n\n  Writes a systemd unit running inotify-csync for this host and reloads systemd.\n  --instance: the template inotify-csync@.service (one unit per csync2 host name, -N %i);\n  otherwise inotify-csync.service with -N host. Options after -- are added to ExecStart=.';
+
+export const INSTALL_SYSTEMD_EXAMPLES = ['inotify-csync install-systemd --instance -N host1', 'inotify-csync install-systemd -N host1 -D /var/lib/csync2 -- --mode thread'];
 
 /** `inotify-csync install-systemd`: writes the unit, reloads systemd, prints the enable command. Returns the exit code. */
-export async function runInstallSystemd(argv: string[], io: CommandIo): Promise<number> {
-  const dashes = argv.indexOf('--');
-  const daemonArgs = dashes === -1 ? [] : argv.slice(dashes + 1);
-  const { own, csync2 } = splitArgv(dashes === -1 ? argv : argv.slice(0, dashes), OWN_VALUE_OPTIONS);
-  const cli = buildCli();
-  const parsed = cli.parse(['node', 'inotify-csync install-systemd', ...own], { run: false });
-  if (parsed.options.help) return 0;
-  if (parsed.args.length > 0) throw new UsageError(`install-systemd: unexpected argument '${parsed.args[0]}': see install-systemd --help`);
-  const options = parsed.options as { instance?: boolean; unitDir?: string; config?: string; exec?: string; reload?: boolean };
-  rejectUnknownOptions('install-systemd', parsed.options, ['instance', 'unitDir', 'config', 'exec', 'reload'], ['unitDir', 'config', 'exec']);
-
+export async function runInstallSystemd(options: OptionsOf<typeof INSTALL_SYSTEMD_OPTIONS>, csync2: Csync2Options, daemonArgs: string[], io: CommandIo): Promise<number> {
   const host = csync2.host ?? hostname();
   // A unit name holds only these characters (systemd.unit(5)); csync2 host names do too.
   if (!/^[A-Za-z0-9:_.-]+$/.test(host)) throw new UsageError(`-N ${host}: a systemd unit name cannot carry this host name; use a csync2 name of letters, digits, '.', '-', '_'`);
@@ -99,7 +84,7 @@ export async function runInstallSystemd(argv: string[], io: CommandIo): Promise<
   const template = SHIPPED_UNITS[unitName];
   const unit = `# Written by inotify-csync ${VERSION} install-systemd.\n${renderUnit(template, { execStart, host: instance ? undefined : host, mounts: roots })}`;
 
-  const unitDir = options.unitDir ?? '/etc/systemd/system';
+  const unitDir = options.unitDir ?? INSTALL_SYSTEMD_OPTIONS.unitDir.default;
   const target = join(unitDir, unitName);
   try {
     mkdirSync(unitDir, { recursive: true });

@@ -1,36 +1,27 @@
-import { cac } from 'cac';
 import { hostname } from 'node:os';
 import { lockFilePath, lockHeld } from '../../daemon/instance-lock.js';
-import { UsageError } from '../../errors.js';
+import type { Csync2Options } from '../../daemon/daemon-options.js';
 import { processAlive } from '../../process/process-alive.js';
 import { formatStatus } from '../../status/format-status.js';
 import { countInotifyWatches } from '../../status/inotify-watches.js';
 import { readStatusFile, statusFilePath } from '../../status/status-file.js';
 import { defaultQueueFile } from '../options.js';
-import { splitArgv } from '../split-argv.js';
-import { rejectUnknownOptions, type CommandIo } from './command-io.js';
+import type { OptionSpec, OptionsOf } from '../option-table.js';
+import type { CommandIo } from './command-io.js';
 
 /** Exit code for "not running", as `systemctl status` returns for a stopped unit. */
 export const NOT_RUNNING = 3;
 
-function buildCli() {
-  const cli = cac('inotify-csync status');
-  cli.usage('[-N host] [--queue-file FILE] [--json]\n\n  Shows what the running daemon for this host does. Exit code 0 when it runs, 3 when it does not.');
-  cli
-    .option('--queue-file <file>', "The daemon's queue file; its status is in FILE.status.json (default: as the daemon chooses it for -N host)")
-    .option('--json', 'Print the status snapshot as JSON (also the numbers of --metrics-file)');
-  cli.help();
-  return cli;
-}
+/** `status`'s own options, declared once. */
+export const STATUS_OPTIONS = {
+  queueFile: { flags: '--queue-file <file>', description: "The daemon's queue file; its status is in FILE.status.json", shown: 'as the daemon chooses it for -N host' },
+  json: { flags: '--json', description: 'Print the status snapshot as JSON (also the numbers of --metrics-file)' },
+} as const satisfies Record<string, OptionSpec>;
+
+export const STATUS_USAGE = 'status [-N host] [--queue-file FILE] [--json]\n\n  Shows what the running daemon for this host does. Exit code 0 when it runs, 3 when it does not.';
 
 /** `inotify-csync status`: reads the daemon's status file and prints it. Returns the exit code. */
-export function runStatus(argv: string[], io: CommandIo): number {
-  const { own, csync2 } = splitArgv(argv, new Set(['queue-file']));
-  const parsed = buildCli().parse(['node', 'inotify-csync status', ...own], { run: false });
-  if (parsed.options.help) return 0;
-  if (parsed.args.length > 0) throw new UsageError(`status: unexpected argument '${parsed.args[0]}': see status --help`);
-  rejectUnknownOptions('status', parsed.options, ['queueFile', 'json'], ['queueFile']);
-  const options = parsed.options as { queueFile?: string; json?: boolean };
+export function runStatus(options: OptionsOf<typeof STATUS_OPTIONS>, csync2: Csync2Options, io: CommandIo): number {
   const host = csync2.host ?? hostname();
   const queueFile = options.queueFile ?? defaultQueueFile(host);
   const path = statusFilePath(queueFile);

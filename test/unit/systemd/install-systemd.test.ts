@@ -4,11 +4,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
-import { runInstallSystemd } from '../../../src/cli/commands/install-systemd.js';
+import { runCli } from '../../../src/cli/cli.js';
 import type { CommandIo } from '../../../src/cli/commands/command-io.js';
 import { UsageError } from '../../../src/errors.js';
 import { protectSystemFor, quoteUnitWord, renderUnit } from '../../../src/systemd/unit-file.js';
 import { SHIPPED_UNITS } from '../../../src/systemd/unit-templates.js';
+
+/** `inotify-csync install-systemd ARGS`, parsed as the command line parses it. */
+const installSystemd = (args: string[], io: CommandIo): Promise<number | undefined> => runCli(['install-systemd', ...args], io);
 
 function captureIo(): CommandIo & { out: () => string } {
   let text = '';
@@ -70,7 +73,7 @@ describe('inotify-csync install-systemd', () => {
   test('--instance writes the template unit with %i, the mounts from csync2.cfg and the enable line', async () => {
     const unitDir = join(dir, 'units-a');
     const io = captureIo();
-    const code = await runInstallSystemd(['--instance', '-N', 'host1', '-D', '/var/lib/csync2', '--unit-dir', unitDir, '--config', config, '--exec', '/usr/local/bin/inotify-csync', '--no-reload', '--', '--mode', 'thread'], io);
+    const code = await installSystemd(['--instance', '-N', 'host1', '-D', '/var/lib/csync2', '--unit-dir', unitDir, '--config', config, '--exec', '/usr/local/bin/inotify-csync', '--no-reload', '--', '--mode', 'thread'], io);
     assert.equal(code, 0, io.out());
     const unit = await readFile(join(unitDir, 'inotify-csync@.service'), 'utf8');
     assert.deepEqual(lines(unit, 'ExecStart'), [`ExecStart=/usr/local/bin/inotify-csync -N %i -D /var/lib/csync2 --config ${config} --mode thread`]);
@@ -89,7 +92,7 @@ describe('inotify-csync install-systemd', () => {
   test('the plain unit names the host; an unreadable csync2.cfg leaves RequiresMountsFor= commented', async () => {
     const unitDir = join(dir, 'units-b');
     const io = captureIo();
-    const code = await runInstallSystemd(['-N', 'host9', '--unit-dir', unitDir, '--config', join(dir, 'missing.cfg'), '--no-reload'], io);
+    const code = await installSystemd(['-N', 'host9', '--unit-dir', unitDir, '--config', join(dir, 'missing.cfg'), '--no-reload'], io);
     assert.equal(code, 0, io.out());
     const unit = await readFile(join(unitDir, 'inotify-csync.service'), 'utf8');
     const [execStart] = lines(unit, 'ExecStart');
@@ -105,15 +108,16 @@ describe('inotify-csync install-systemd', () => {
   test('a second run replaces the unit', async () => {
     const unitDir = join(dir, 'units-c');
     const args = ['-N', 'host1', '--unit-dir', unitDir, '--config', config, '--exec', '/x', '--no-reload'];
-    await runInstallSystemd(args, captureIo());
+    await installSystemd(args, captureIo());
     const io = captureIo();
-    await runInstallSystemd(args, io);
+    await installSystemd(args, io);
     assert.match(io.out(), /^replaced /);
   });
 
   test('usage errors', async () => {
-    await assert.rejects(runInstallSystemd(['--bogus'], captureIo()), UsageError);
-    await assert.rejects(runInstallSystemd(['--unit-dir'], captureIo()), UsageError);
-    await assert.rejects(runInstallSystemd(['-N', 'a b'], captureIo()), /systemd unit name/);
+    await assert.rejects(installSystemd(['--bogus'], captureIo()), new UsageError('install-systemd: unknown option --bogus: see install-systemd --help'));
+    await assert.rejects(installSystemd(['--unit-dir'], captureIo()), new UsageError('install-systemd: --unit-dir needs a value: see install-systemd --help'));
+    await assert.rejects(installSystemd(['extra'], captureIo()), new UsageError("install-systemd: unexpected argument 'extra': see install-systemd --help"));
+    await assert.rejects(installSystemd(['-N', 'a b'], captureIo()), /systemd unit name/);
   });
 });
