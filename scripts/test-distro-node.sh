@@ -21,15 +21,9 @@ BASE_IMAGE=debian:bookworm
 NAME="inotify-csync-distro-$$"
 started=$(date +%s)
 
-log() { echo "test:distro-node: $*"; }
-skip() { log "SKIP: $*"; exit 0; }
-fail() { log "FAIL: $*"; exit 1; }
-
-[ "$(uname -s)" = Linux ] || skip "needs Linux (this is $(uname -s))"
-[ "$(id -u)" = 0 ] || skip "needs root to start dockerd and debootstrap (run as root)"
-
 # shellcheck source=scripts/lib/docker-engine.sh
 . scripts/lib/docker-engine.sh
+script_start test:distro-node
 ensure_docker_tools
 
 imported_base=0

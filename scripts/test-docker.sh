@@ -21,15 +21,9 @@ PROJECT="inotify-csync-test-$$"
 COMPOSE_FILE=docker/docker-compose.yml
 started=$(date +%s)
 
-log() { echo "test:docker: $*"; }
-skip() { log "SKIP: $*"; exit 0; }
-fail() { log "FAIL: $*"; exit 1; }
-
-[ "$(uname -s)" = Linux ] || skip "needs Linux (this is $(uname -s))"
-[ "$(id -u)" = 0 ] || skip "needs root to start dockerd and debootstrap (run as root, or use an engine yourself: docker compose -f $COMPOSE_FILE up --build)"
-
 # shellcheck source=scripts/lib/docker-engine.sh
 . scripts/lib/docker-engine.sh
+script_start test:docker "or use an engine yourself: docker compose -f $COMPOSE_FILE up --build"
 
 # --- tools -------------------------------------------------------------------
 compose_need=()

@@ -24,15 +24,9 @@ NETWORK="$NAME-net"
 NODES=(node1 node2)
 started=$(date +%s)
 
-log() { echo "test:systemd: $*"; }
-skip() { log "SKIP: $*"; exit 0; }
-fail() { log "FAIL: $*"; exit 1; }
-
-[ "$(uname -s)" = Linux ] || skip "needs Linux (this is $(uname -s))"
-[ "$(id -u)" = 0 ] || skip "needs root to start dockerd and debootstrap (run as root)"
-
 # shellcheck source=scripts/lib/docker-engine.sh
 . scripts/lib/docker-engine.sh
+script_start test:systemd
 ensure_docker_tools
 
 imported_base=0

@@ -1,4 +1,4 @@
-# Sourced by scripts/test-docker.sh and scripts/test-distro-node.sh: a Docker
+# Sourced by scripts/test-docker.sh, test-distro-node.sh and test-systemd.sh: a Docker
 # engine and a Debian 12 base on a machine with no container registry.
 #
 # - Uses a running Docker engine if there is one, else starts its own dockerd
@@ -7,8 +7,9 @@
 # - The base is a debootstrap --variant=minbase bookworm, cached as a tarball in
 #   $CACHE_DIR (/var/cache/inotify-csync-docker unless INOTIFY_CSYNC_DOCKER_CACHE).
 #
-# The caller defines log, skip and fail, sets $work (a private temporary
-# directory) and calls engine_teardown from its EXIT trap.
+# The caller calls script_start (log, skip and fail, and the checks every
+# such test needs), sets $work (a private temporary directory) and calls
+# engine_teardown from its EXIT trap.
 # shellcheck shell=bash
 
 CACHE_DIR="${INOTIFY_CSYNC_DOCKER_CACHE:-/var/cache/inotify-csync-docker}"
@@ -21,6 +22,17 @@ forward_policy=""
 ip_forward=""
 had_run_docker=0
 had_key_json=0
+
+# Defines log, skip and fail with the script's name as prefix, and skips unless
+# this is Linux and root. $2: more advice for a user who is not root.
+script_start() {
+  script_name="$1"
+  log() { echo "$script_name: $*"; }
+  skip() { log "SKIP: $*"; exit 0; }
+  fail() { log "FAIL: $*"; exit 1; }
+  [ "$(uname -s)" = Linux ] || skip "needs Linux (this is $(uname -s))"
+  [ "$(id -u)" = 0 ] || skip "needs root to start dockerd and debootstrap (run as root${2:+, $2})"
+}
 
 # Installs what is missing of dockerd, docker and debootstrap (and the packages
 # named as arguments) with apt-get, or skips.
