@@ -49,16 +49,7 @@ cp dist/inotify-csync.mjs docker/distro-node-check.sh "$artifacts/"
 
 # --- engine and base ---------------------------------------------------------------
 engine_start
-if docker image inspect "$BASE_IMAGE" >/dev/null 2>&1; then
-  log "$BASE_IMAGE is already in the engine: used as it is"
-else
-  bookworm_rootfs "$work/rootfs"
-  tar -C "$work/rootfs" -c . | docker import -c 'CMD ["bash"]' - "$BASE_IMAGE" >/dev/null \
-    || skip "the engine cannot import a base image here (docker import failed)"
-  rm -rf "$work/rootfs"
-  imported_base=1
-  log "built $BASE_IMAGE locally from a debootstrap minbase (no node in it)"
-fi
+import_bookworm_base
 if ! docker run --rm "$BASE_IMAGE" true >"$work/run.log" 2>&1; then
   sed 's/^/  /' "$work/run.log"
   skip "the engine runs but cannot start a container here (see above)"

@@ -62,16 +62,7 @@ readme_lines() {
 # Builds $IMAGE: the debian:bookworm base plus systemd, systemd-sysv and dbus,
 # with Debian's security updates listed as on a server; nothing of ours.
 build_image() {
-  if docker image inspect "$BASE_IMAGE" >/dev/null 2>&1; then
-    log "$BASE_IMAGE is already in the engine: used as it is"
-  else
-    bookworm_rootfs "$work/rootfs"
-    tar -C "$work/rootfs" -c . | docker import -c 'CMD ["bash"]' - "$BASE_IMAGE" >/dev/null \
-      || skip "the engine cannot import a base image here (docker import failed)"
-    rm -rf "$work/rootfs"
-    imported_base=1
-    log "built $BASE_IMAGE locally from a debootstrap minbase"
-  fi
+  import_bookworm_base
   local script='set -e
     if ! grep -rqs bookworm-security /etc/apt/sources.list /etc/apt/sources.list.d; then
       echo "deb http://deb.debian.org/debian-security bookworm-security main" >>/etc/apt/sources.list

@@ -145,3 +145,18 @@ bookworm_rootfs() {
   mkdir -p "$rootfs"
   tar -C "$rootfs" -xf "$tarball"
 }
+
+# Makes $BASE_IMAGE (debian:bookworm) from the cached debootstrap minbase unless
+# the engine has it; sets imported_base=1 when this run imported it.
+import_bookworm_base() {
+  if docker image inspect "$BASE_IMAGE" >/dev/null 2>&1; then
+    log "$BASE_IMAGE is already in the engine: used as it is"
+    return
+  fi
+  bookworm_rootfs "$work/rootfs"
+  tar -C "$work/rootfs" -c . | docker import -c 'CMD ["bash"]' - "$BASE_IMAGE" >/dev/null \
+    || skip "the engine cannot import a base image here (docker import failed)"
+  rm -rf "$work/rootfs"
+  imported_base=1
+  log "built $BASE_IMAGE locally from a debootstrap minbase"
+}
