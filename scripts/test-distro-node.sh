@@ -19,25 +19,15 @@ cd "$(dirname "$0")/.."
 
 BASE_IMAGE=debian:bookworm
 NAME="inotify-csync-distro-$$"
-started=$(date +%s)
 
 # shellcheck source=scripts/lib/docker-engine.sh
 . scripts/lib/docker-engine.sh
 script_start test:distro-node
 ensure_docker_tools
 
-imported_base=0
-cleanup() {
-  local status=$?
-  set +e
+remove_containers() {
   docker rm -f "$NAME-single" "$NAME-deb" >/dev/null 2>&1
-  if [ "$imported_base" = 1 ] && [ "$own_engine" = 0 ]; then docker rmi "$BASE_IMAGE" >/dev/null 2>&1; fi
-  engine_teardown
-  log "done in $(( $(date +%s) - started )) s"
-  exit "$status"
 }
-trap cleanup EXIT
-trap 'exit 130' INT TERM
 
 work="$(mktemp -d /tmp/inotify-csync-distro.XXXXXX)"
 artifacts="$work/artifacts"

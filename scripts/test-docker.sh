@@ -19,7 +19,6 @@ cd "$(dirname "$0")/.."
 BASE_IMAGE=node:20-bookworm-slim
 PROJECT="inotify-csync-test-$$"
 COMPOSE_FILE=docker/docker-compose.yml
-started=$(date +%s)
 
 # shellcheck source=scripts/lib/docker-engine.sh
 . scripts/lib/docker-engine.sh
@@ -39,23 +38,14 @@ compose=("${compose_base[@]}" -f "$COMPOSE_FILE")
 log "$COMPOSE_FILE: valid (${compose_base[0]} config)"
 
 # --- teardown (runs on every exit) -----------------------------------------
-imported_base=0
 compose_up=0
 
-cleanup() {
-  local status=$?
-  set +e
-  if [ "$compose_up" = 1 ]; then
+remove_containers() {
+  if [ "${compose_up:-0}" = 1 ]; then
     log "teardown: containers, network, volume and images of $PROJECT"
     "${compose[@]}" down -v --rmi local --remove-orphans >/dev/null 2>&1
   fi
-  if [ "$imported_base" = 1 ] && [ "$own_engine" = 0 ]; then docker rmi "$BASE_IMAGE" >/dev/null 2>&1; fi
-  engine_teardown
-  log "done in $(( $(date +%s) - started )) s"
-  exit "$status"
 }
-trap cleanup EXIT
-trap 'exit 130' INT TERM
 
 work="$(mktemp -d /tmp/inotify-csync-docker.XXXXXX)"
 

@@ -22,30 +22,20 @@ NAME="inotify-csync-systemd-$$"
 IMAGE="$NAME-image:latest"
 NETWORK="$NAME-net"
 NODES=(node1 node2)
-started=$(date +%s)
 
 # shellcheck source=scripts/lib/docker-engine.sh
 . scripts/lib/docker-engine.sh
 script_start test:systemd
 ensure_docker_tools
 
-imported_base=0
 image_built=0
-cleanup() {
-  local status=$?
-  set +e
+remove_containers() {
   local node
   for node in "${NODES[@]}"; do docker rm -f "$NAME-$node" >/dev/null 2>&1; done
   docker rm -f "$NAME-build" >/dev/null 2>&1
   docker network rm "$NETWORK" >/dev/null 2>&1
-  if [ "$image_built" = 1 ]; then docker rmi "$IMAGE" >/dev/null 2>&1; fi
-  if [ "$imported_base" = 1 ] && [ "$own_engine" = 0 ]; then docker rmi "$BASE_IMAGE" >/dev/null 2>&1; fi
-  engine_teardown
-  log "done in $(( $(date +%s) - started )) s"
-  exit "$status"
+  if [ "${image_built:-0}" = 1 ]; then docker rmi "$IMAGE" >/dev/null 2>&1; fi
 }
-trap cleanup EXIT
-trap 'exit 130' INT TERM
 
 work="$(mktemp -d /tmp/inotify-csync-systemd.XXXXXX)"
 artifacts="$work/artifacts"

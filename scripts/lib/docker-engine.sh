@@ -7,9 +7,9 @@
 # - The base is a debootstrap --variant=minbase bookworm, cached as a tarball in
 #   $CACHE_DIR (/var/cache/inotify-csync-docker unless INOTIFY_CSYNC_DOCKER_CACHE).
 #
-# The caller calls script_start (log, skip and fail, and the checks every
-# such test needs), sets $work (a private temporary directory) and calls
-# engine_teardown from its EXIT trap.
+# The caller calls script_start (log, skip and fail, the checks every such
+# test needs, and the EXIT trap finish_script), may define remove_containers,
+# and sets $work (a private temporary directory).
 # shellcheck shell=bash
 
 CACHE_DIR="${INOTIFY_CSYNC_DOCKER_CACHE:-/var/cache/inotify-csync-docker}"
@@ -32,6 +32,22 @@ script_start() {
   fail() { log "FAIL: $*"; exit 1; }
   [ "$(uname -s)" = Linux ] || skip "needs Linux (this is $(uname -s))"
   [ "$(id -u)" = 0 ] || skip "needs root to start dockerd and debootstrap (run as root${2:+, $2})"
+  started=$(date +%s)
+  imported_base=0
+  trap finish_script EXIT
+  trap 'exit 130' INT TERM
+}
+
+# The EXIT trap: the script's own remove_containers (if it defines one), the
+# base image this run imported into an engine it keeps, the engine, the time.
+finish_script() {
+  local status=$?
+  set +e
+  if declare -F remove_containers >/dev/null; then remove_containers; fi
+  if [ "$imported_base" = 1 ] && [ "$own_engine" = 0 ]; then docker rmi "$BASE_IMAGE" >/dev/null 2>&1; fi
+  engine_teardown
+  log "done in $(( $(date +%s) - started )) s"
+  exit "$status"
 }
 
 # Installs what is missing of dockerd, docker and debootstrap (and the packages
