@@ -55,6 +55,18 @@ function endWhenIdle(subprocess: { pid?: number | undefined; kill(signal?: NodeJ
   };
 }
 
+/** How one csync2 call runs. */
+export interface Csync2RunOptions {
+  /** A listing (`-M`, `-L`): its exit code 2 means "nothing listed", not a failure. */
+  listing?: boolean;
+  /** Told the PID once csync2 started (the gate's stall rule watches it). */
+  onSpawn?: (pid: number | undefined) => void;
+  /** End the call when it made no I/O progress for this long (a peer that does not answer). */
+  idleTimeoutMs?: number;
+  /** When the call began waiting for the gate: the debug line then says how long it waited. */
+  queuedAt?: number;
+}
+
 /** Runs csync2 client commands: argument arrays, a timeout, and every exit code looked up. */
 export class Csync2Client {
   constructor(private readonly options: Csync2ClientOptions) {}
@@ -64,7 +76,7 @@ export class Csync2Client {
     const { gate } = this.options;
     if (!gate) return this.run(args);
     const queued = performance.now();
-    return gate.exclusive(() => this.run(args, false, undefined, undefined, queued));
+    return gate.exclusive(() => this.run(args, { queuedAt: queued }));
   }
 
   /** True when checks are kept apart from incoming sessions; `-x` would then hold the gate during its updates. */
@@ -72,8 +84,8 @@ export class Csync2Client {
     return this.options.gate !== undefined;
   }
 
-  /** `queuedAt`: when the call began waiting for the gate (the debug line then says how long it waited). */
-  async run(args: readonly string[], listing = false, onSpawn?: (pid: number | undefined) => void, idleTimeoutMs?: number, queuedAt?: number): Promise<Csync2Run> {
+  async run(args: readonly string[], how: Csync2RunOptions = {}): Promise<Csync2Run> {
+    const { listing = false, onSpawn, idleTimeoutMs, queuedAt } = how;
     const { children, passThrough, env, timeoutMs, log } = this.options;
     const argv = [...passThrough, ...args];
     const started = performance.now();
@@ -165,9 +177,9 @@ export class Csync2Client {
       args.push('-P', peer);
     }
     const gate = options.gated === false ? undefined : this.options.gate;
-    if (!gate) return this.run(args, false, undefined, options.idleTimeoutMs);
+    if (!gate) return this.run(args, { idleTimeoutMs: options.idleTimeoutMs });
     const queued = performance.now();
-    return gate.update((ticket) => this.run(args, false, (pid) => ticket.setPid(pid), options.idleTimeoutMs, queued));
+    return gate.update((ticket) => this.run(args, { onSpawn: (pid) => ticket.setPid(pid), idleTimeoutMs: options.idleTimeoutMs, queuedAt: queued }));
   }
 
   /** `csync2 -x`: check everything and update all peers. */

@@ -157,7 +157,7 @@ export class RsyncSender {
       log.warn(`LARGE BATCH: csync2 -cr failed before rsync (${'detail' in check.outcome ? check.outcome.detail : check.outcome.kind}); csync2 sends the batch`);
       return undefined;
     }
-    const listed = await csync2.run(['-M'], true);
+    const listed = await csync2.run(['-M'], { listing: true });
     if (listed.outcome.kind === 'empty') return new Map();
     if (listed.outcome.kind !== 'ok') {
       log.warn(`LARGE BATCH: csync2 -M failed (${listed.outcome.detail}); csync2 sends the batch`);
