@@ -45,16 +45,18 @@ export function selectScope(config: Csync2Config, options: ScopeOptions): SyncSc
     );
   }
 
+  const peers = collectPeers(selected, host);
   const scope: SyncScope = {
     host,
     configFile: config.file,
     groups: selected.map((g) => g.name),
-    peers: collectPeers(selected, host),
+    peers,
     pushes: selected.some((g) => !isLocalReadOnly(g, host)),
     patterns,
     watchRoots: watchRoots(includes.map((p) => p.pattern)),
     groupPatterns,
     prefixes,
+    peerPrefixes: Object.fromEntries(peers.map((peer) => [peer.name, resolvePrefixes(config, (peer.host ?? peer.name).toLowerCase())])),
   };
   if (config.tempdir !== undefined) scope.tempdir = config.tempdir;
   if (warnings.length > 0) scope.warnings = warnings;

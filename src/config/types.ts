@@ -121,6 +121,8 @@ export interface SyncScope {
   groupPatterns?: ScopeGroup[];
   /** `prefix` paths defined for this host, by name (the first matching `on` line of each block). */
   prefixes?: Record<string, string>;
+  /** Each peer's own `prefix` paths, by peer name: where this host's roots lie on it (rsync needs the peer's path). */
+  peerPrefixes?: Record<string, Record<string, string>>;
   /** Things csync2 accepts silently but that are probably mistakes (a `%prefix%` not defined for this host). */
   warnings?: string[];
   /** Directories to watch recursively: the fixed leading part of every include pattern, nested ones removed. */

@@ -24,7 +24,7 @@ import { csync2DatabasePath, sqliteJournalMode } from '../sync/csync2-database.j
 import { Csync2Client } from '../sync/csync2-client.js';
 import { Csync2Listener } from '../sync/csync2-listener.js';
 import { IncomingRsync } from '../sync/incoming-rsync.js';
-import { peerUnreachable, RsyncSender } from '../sync/rsync-sender.js';
+import { RsyncSender } from '../sync/rsync-sender.js';
 import { SyncEngine } from '../sync/sync-engine.js';
 import { SyncMetrics } from '../metrics/sync-metrics.js';
 import { countInotifyWatches, WatchCountSampler } from '../status/inotify-watches.js';
@@ -176,6 +176,18 @@ export class Daemon extends EventEmitter<DaemonEvents> {
       gate: this.server?.gate,
     });
 
+    const rsync = options.rsyncThreshold !== undefined && scope.pushes
+      ? new RsyncSender({
+        children: this.children,
+        log: log.withTag('rsync'),
+        csync2: client,
+        scope: () => this.scope,
+        target: options.rsyncTarget,
+        rsh: options.rsyncRsh,
+        maxParallel: options.maxParallelPeers,
+        timeoutMs: options.csync2TimeoutMs,
+      })
+      : undefined;
     const engine = (this.engine = new SyncEngine({
       client,
       watchRoots: () => this.scope?.watchRoots ?? [],
@@ -185,6 +197,7 @@ export class Daemon extends EventEmitter<DaemonEvents> {
       parallelUpdates: options.parallelUpdates,
       maxWaitMs: options.maxWaitMs,
       log: log.withTag('sync'),
+      rsync,
       onPeerUpdated: (peer, startedAt, endedAt) => this.metrics.delivery.peerUpdated(peer, startedAt, endedAt),
       onStalePath: (name) => {
         const path = decodePrefix(name, this.scope?.prefixes ?? {});
@@ -193,27 +206,10 @@ export class Daemon extends EventEmitter<DaemonEvents> {
     }));
     this.updatedPeers = scope.pushes ? engine.peers.map((peer) => peer.name) : [];
     if (!scope.pushes) log.info('CONFIG: this host is read-only in all its groups: it receives updates and never runs csync2 -u');
-    const rsync = options.rsyncThreshold !== undefined && scope.pushes
-      ? new RsyncSender({
-        children: this.children,
-        log: log.withTag('rsync'),
-        csync2: client,
-        onDirty: (names) => {
-          for (const peer of engine.peers) if (names.includes(peer.name)) peer.pending = true;
-        },
-        scope: () => this.scope,
-        target: options.rsyncTarget,
-        rsh: options.rsyncRsh,
-        maxParallel: options.maxParallelPeers,
-        timeoutMs: options.csync2TimeoutMs,
-        isPeerFailing: (name) => engine.peers.some((peer) => peer.name === name && peerUnreachable(peer)),
-      }).send
-      : undefined;
     this.loop = new SyncLoop({
       queue: this.queue,
       reader: this.reader,
       engine,
-      rsync,
       log: log.withTag('sync'),
       settings: {
         checkIntervalMs: options.checkIntervalMs,

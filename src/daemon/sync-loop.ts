@@ -27,16 +27,12 @@ export interface SyncLoopSettings {
   gatherMs: number;
 }
 
-/** Sends a large batch with rsync before csync2 checks it; false when rsync did not deliver it (csync2 then sends it). */
-export type LargeBatchSender = (paths: string[]) => Promise<boolean>;
-
 export interface SyncLoopOptions {
   queue: QueueFile;
   reader: BatchReader;
-  engine: Pick<SyncEngine, 'syncPaths' | 'fullSync' | 'waitUntilQuiet'>;
+  engine: Pick<SyncEngine, 'syncPaths' | 'fullSync' | 'sendsWithRsync'>;
   log: Logger;
   settings: SyncLoopSettings;
-  rsync?: LargeBatchSender;
   /** Told after every batch and full sync (status, systemd STATUS=). */
   onSynced?: (info: { kind: 'batch' | 'full-sync'; paths: number; ms: number; ok: boolean }) => void;
   /** A batch of new records was checked (the peers' updates follow on their own): the sync latency's start. */
@@ -230,22 +226,15 @@ export class SyncLoop {
       await this.fullSync('large batch');
       return;
     }
-    if (plan.kind === 'rsync' && this.options.rsync) {
-      log.info(`LARGE BATCH: ${plan.paths.length} paths reach rsync_threshold (${settings.rsyncThreshold}); sending them with rsync`);
-      const started = Date.now();
-      // rsync's own `csync2 -cr` must not run during a peer's delivery either (INCOMING).
-      await this.options.engine.waitUntilQuiet();
-      const sent = await this.options.rsync(plan.paths);
-      if (!sent) log.warn('rsync did not deliver the batch; csync2 sends it instead');
-      log.debug(`rsync step took ${Date.now() - started} ms`);
-    }
+    const largeBatch = plan.kind === 'rsync' && this.options.engine.sendsWithRsync;
+    if (largeBatch) log.info(`LARGE BATCH: ${plan.paths.length} paths reach rsync_threshold (${settings.rsyncThreshold}); sending them with rsync once csync2 has checked them`);
     log.info(`PROCESSING QUEUE: ${plan.paths.length} paths from ${records} records`);
-    await this.syncPaths(plan.paths);
+    await this.syncPaths(plan.paths, largeBatch);
   }
 
-  private async syncPaths(paths: string[]): Promise<void> {
+  private async syncPaths(paths: string[], largeBatch = false): Promise<void> {
     const started = Date.now();
-    const result = await this.options.engine.syncPaths(paths);
+    const result = await this.options.engine.syncPaths(paths, { largeBatch });
     this.retry.record(result.failedPaths, Date.now());
     const ms = Date.now() - started;
     this.stats.batches++;

@@ -1,3 +1,4 @@
+import { saysPeerUnreachable } from './csync2-outcome.js';
 /** What the daemon knows of one peer's updates. */
 export interface PeerHealth {
   name: string;
@@ -71,4 +72,9 @@ export function recordFailure(peer: PeerHealth, error: string, now: number, poli
   if (first) return { level: 'warn', message: `update of peer ${peer.name} failed: ${error}; retrying with backoff (next in ${retry} s), changes stay queued in csync2's database` };
   const since = new Date(peer.failingSince).toISOString();
   return { level: 'warn', message: `peer ${peer.name} still failing since ${since} (${peer.failures} attempts): ${error}; next retry in ${retry} s` };
+}
+
+/** A peer whose last csync2 update could not connect: rsync would only wait for its own timeouts there. */
+export function peerUnreachable(peer: Pick<PeerHealth, 'failures' | 'lastError'>): boolean {
+  return peer.failures > 0 && saysPeerUnreachable(peer.lastError ?? '');
 }

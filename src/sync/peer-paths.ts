@@ -6,9 +6,8 @@
  * configuration the way csync2 encodes and decodes names.
  */
 import { joinPrefix } from '../config/prefix-path.js';
-import { resolvePrefixes } from '../config/scope.js';
 import { isUnder, rootOf } from '../paths/under-root.js';
-import type { Csync2Config, Peer } from '../config/types.js';
+import type { Peer, SyncScope } from '../config/types.js';
 
 export type PeerRoot =
   /** The root's directory on the peer; `module` names it for an rsync daemon target. */
@@ -52,11 +51,11 @@ export function mapRoot(localRoot: string, local: Record<string, string>, peer: 
   return { kind: 'mapped', localRoot, peerRoot, module };
 }
 
-/** Each of this host's watch roots on `peer`, resolved with the peer's own `prefix` lines. */
-export function peerRoots(config: Csync2Config, host: string, peer: Peer, watchRoots: readonly string[]): PeerRoot[] {
-  const local = resolvePrefixes(config, host.toLowerCase());
-  const remote = resolvePrefixes(config, (peer.host ?? peer.name).toLowerCase());
-  return watchRoots.map((root) => mapRoot(root, local, remote));
+/** Each of this host's watch roots on `peer`, mapped with the peer's own `prefix` lines. */
+export function peerRoots(scope: Pick<SyncScope, 'watchRoots' | 'prefixes' | 'peerPrefixes'>, peer: Peer): PeerRoot[] {
+  const local = scope.prefixes ?? {};
+  const remote = scope.peerPrefixes?.[peer.name] ?? {};
+  return scope.watchRoots.map((root) => mapRoot(root, local, remote));
 }
 
 /** Groups paths by the watch root they lie under (the longest one); paths under none are dropped. */

@@ -1,12 +1,9 @@
 import { lstatSync } from 'node:fs';
-import { readCsync2Config } from '../config/locate.js';
-import type { Csync2Config, Peer, SyncScope } from '../config/types.js';
+import type { Peer, SyncScope } from '../config/types.js';
 import type { Logger } from '../log/logger.js';
 import type { ChildProcesses } from '../process/child-processes.js';
 import { exitOf } from '../process/exit-of.js';
 import type { Csync2Client } from './csync2-client.js';
-import { saysPeerUnreachable } from './csync2-outcome.js';
-import type { PeerHealth } from './peer-health.js';
 import { pathsByRoot, peerRoots, relativeTo, type PeerRoot } from './peer-paths.js';
 import { parseDirtyList } from './rsync-dirty.js';
 import { classifyRsyncExit, rsyncDelivered, type RsyncOutcome } from './rsync-outcome.js';
@@ -15,8 +12,8 @@ import { expandRsyncTarget, isDaemonTarget } from './rsync-target.js';
 export interface RsyncSenderOptions {
   children: ChildProcesses;
   log: Logger;
-  /** Marks the batch dirty (`-cr`) and lists what is dirty for whom (`-M`) first. */
-  csync2: Pick<Csync2Client, 'check' | 'run'>;
+  /** Lists what is dirty for whom (`csync2 -M`) once the batch is checked. */
+  csync2: Pick<Csync2Client, 'run'>;
   /** The daemon's current scope (it changes on SIGHUP). */
   scope: () => SyncScope | undefined;
   /** `--rsync-target`: `{host}`, `{path}`, `{relpath}`, `{module}`. @default '{host}:{path}' */
@@ -27,18 +24,21 @@ export interface RsyncSenderOptions {
   maxParallel: number;
   /** One rsync run longer than this is ended; csync2 sends the batch instead. */
   timeoutMs: number;
-  /**
-   * Told which peers `csync2 -M` lists dirty entries for, before rsync runs: the
-   * sync loop's own `-cr` then finds nothing new to mark, yet these peers still
-   * need their `csync2 -u` to bring csync2's databases up to date.
-   */
-  onDirty?: (peers: string[]) => void;
-  /** Peers csync2 cannot reach right now: rsync would only wait for its timeouts there. */
-  isPeerFailing?: (name: string) => boolean;
-  /** Reads the configuration the scope came from (tests pass a parsed one). @default readCsync2Config */
-  readConfig?: (file: string) => Promise<Csync2Config>;
   env?: NodeJS.ProcessEnv;
 }
+
+/** What one large batch's rsync step did. */
+export interface RsyncDelivery {
+  /** rsync delivered every path csync2 listed dirty, to every peer (else csync2 sends the rest). */
+  delivered: boolean;
+  /**
+   * Peers `csync2 -M` lists dirty entries for: each needs its `csync2 -u` to
+   * bring csync2's databases up to date, even where rsync already sent the files.
+   */
+  dirtyPeers: string[];
+}
+
+const NOT_DELIVERED: RsyncDelivery = { delivered: false, dirtyPeers: [] };
 
 /** The rsync options for one list of paths: only those paths, deletions included, nothing above the root touched. */
 export function rsyncArgs(options: { source: string; target: string; rsh?: string; ioTimeoutS: number }): string[] {
@@ -89,49 +89,33 @@ export function removedDirectories(paths: readonly string[], exists: (path: stri
   return { dirs: [...dirs], depth };
 }
 
-/** A peer whose last csync2 update could not connect: rsync would only wait for its own timeouts there. */
-export function peerUnreachable(peer: Pick<PeerHealth, 'failures' | 'lastError'>): boolean {
-  return peer.failures > 0 && saysPeerUnreachable(peer.lastError ?? '');
-}
-
 /** The NUL-separated list rsync reads from stdin. */
 export function filesFromList(root: string, paths: readonly string[]): Buffer {
   return Buffer.from(paths.map((path) => `${relativeTo(root, path)}\0`).join(''));
 }
 
 /**
- * Sends a large batch to every peer with rsync before csync2 marks and updates
- * it (issue "Large batches"): one rsync per peer and include root, peers in
- * parallel. It resolves true only when rsync delivered everything; either way
- * the sync loop runs `csync2 -cr` and the updates next, which then find the
- * files identical and transfer nothing twice.
+ * Sends a large batch to every peer with rsync once csync2 has checked it
+ * (issue "Large batches"): one rsync per peer and include root, peers in
+ * parallel. csync2's updates run next and find the files identical, so
+ * nothing is transferred twice; what rsync did not deliver, they send.
  */
 export class RsyncSender {
-  private mapping: { scope: SyncScope; roots: Map<string, PeerRoot[]> } | undefined;
   private readonly told = new Set<string>();
 
   constructor(private readonly options: RsyncSenderOptions) {}
 
-  /** The LargeBatchSender the sync loop calls. */
-  readonly send = async (paths: string[]): Promise<boolean> => {
-    const { log } = this.options;
+  /** The checked batch's dirty paths to each peer, except `skip` (peers csync2 cannot reach now). */
+  async deliver(paths: readonly string[], skip: ReadonlySet<string> = new Set()): Promise<RsyncDelivery> {
     const scope = this.options.scope();
-    if (!scope) return false;
+    if (!scope) return NOT_DELIVERED;
     if (!scope.pushes) {
       this.once('read-only', 'info', 'LARGE BATCH: this host is read-only in all its groups: it never pushes, rsync is not used');
-      return false;
+      return NOT_DELIVERED;
     }
-    if (scope.peers.length === 0) return true;
-    let roots: Map<string, PeerRoot[]>;
-    try {
-      roots = await this.peerRootsFor(scope);
-    } catch (error) {
-      log.warn(`LARGE BATCH: cannot read ${scope.configFile} to find the peers' paths (${(error as Error).message}); csync2 sends the batch`);
-      return false;
-    }
-    const dirty = await this.dirtyPaths(paths, scope);
-    if (!dirty) return false;
-    if (dirty.size > 0) this.options.onDirty?.([...dirty.keys()]);
+    if (scope.peers.length === 0) return { delivered: true, dirtyPeers: [] };
+    const dirty = await this.dirtyPaths(scope);
+    if (!dirty) return NOT_DELIVERED;
     const queue = [...scope.peers];
     let delivered = true;
     const worker = async (): Promise<void> => {
@@ -139,46 +123,30 @@ export class RsyncSender {
         const forPeer = dirty.get(peer.name);
         const mine = forPeer ? paths.filter((path) => forPeer.has(path)) : [];
         if (mine.length === 0) continue;
-        if (!(await this.sendToPeer(peer, roots.get(peer.name) ?? [], pathsByRoot(mine, scope.watchRoots)))) delivered = false;
+        if (skip.has(peer.name)) {
+          this.options.log.info(`LARGE BATCH: not sending to ${peer.name} with rsync: csync2 cannot reach it now; csync2 sends the batch when it is back`);
+          delivered = false;
+          continue;
+        }
+        if (!(await this.sendToPeer(peer, peerRoots(scope, peer), pathsByRoot(mine, scope.watchRoots)))) delivered = false;
       }
     };
     await Promise.all(Array.from({ length: Math.min(this.options.maxParallel, queue.length) }, worker));
-    return delivered;
-  };
+    return { delivered, dirtyPeers: [...dirty.keys()] };
+  }
 
-  /**
-   * `csync2 -cr` on the batch, then `csync2 -M`: the batch's paths csync2 itself
-   * would send, per peer. Undefined when csync2 failed: it then sends the batch alone.
-   */
-  private async dirtyPaths(paths: string[], scope: SyncScope): Promise<Map<string, Set<string>> | undefined> {
-    const { csync2, log } = this.options;
-    const check = await csync2.check(paths);
-    if (check.outcome.kind !== 'ok') {
-      log.warn(`LARGE BATCH: csync2 -cr failed before rsync (${'detail' in check.outcome ? check.outcome.detail : check.outcome.kind}); csync2 sends the batch`);
-      return undefined;
-    }
-    const listed = await csync2.run(['-M'], { listing: true });
+  /** `csync2 -M`: the paths csync2 itself would send, per peer. Undefined when csync2 failed: it then sends the batch alone. */
+  private async dirtyPaths(scope: SyncScope): Promise<Map<string, Set<string>> | undefined> {
+    const listed = await this.options.csync2.run(['-M'], { listing: true });
     if (listed.outcome.kind === 'empty') return new Map();
     if (listed.outcome.kind !== 'ok') {
-      log.warn(`LARGE BATCH: csync2 -M failed (${listed.outcome.detail}); csync2 sends the batch`);
+      this.options.log.warn(`LARGE BATCH: csync2 -M failed (${listed.outcome.detail}); csync2 sends the batch`);
       return undefined;
     }
     return parseDirtyList(listed.stdout, scope.prefixes ?? {});
   }
 
-  private async peerRootsFor(scope: SyncScope): Promise<Map<string, PeerRoot[]>> {
-    if (this.mapping?.scope === scope) return this.mapping.roots;
-    const config = await (this.options.readConfig ?? ((file) => readCsync2Config(file)))(scope.configFile);
-    const roots = new Map(scope.peers.map((peer) => [peer.name, peerRoots(config, scope.host, peer, scope.watchRoots)] as const));
-    this.mapping = { scope, roots };
-    return roots;
-  }
-
   private async sendToPeer(peer: Peer, roots: PeerRoot[], byRoot: Map<string, string[]>): Promise<boolean> {
-    if (this.options.isPeerFailing?.(peer.name)) {
-      this.options.log.info(`LARGE BATCH: not sending to ${peer.name} with rsync: csync2 cannot reach it now; csync2 sends the batch when it is back`);
-      return false;
-    }
     let delivered = true;
     for (const root of roots) {
       const paths = byRoot.get(root.localRoot);

@@ -1,20 +1,13 @@
 import type { Peer } from '../config/types.js';
 import type { Logger } from '../log/logger.js';
 import type { Csync2Client, Csync2Run } from './csync2-client.js';
-import { unreachableLine, unreachablePeers } from './csync2-outcome.js';
 import type { IncomingRsync } from './incoming-rsync.js';
 import { PeerUpdater } from './peer-updater.js';
 import { collapseToAncestors } from '../batch/plan-batch.js';
 import { widenStalePaths } from '../batch/stale-paths.js';
-import {
-  DEFAULT_BACKOFF,
-  newPeerHealth,
-  recordFailure,
-  recordSuccess,
-  type BackoffPolicy,
-  type PeerHealth,
-  type PeerLogLine,
-} from './peer-health.js';
+import { newPeerHealth, peerUnreachable, type BackoffPolicy, type PeerHealth } from './peer-health.js';
+import type { RsyncSender } from './rsync-sender.js';
+import { UpdateResults } from './update-results.js';
 
 export interface SyncEngineOptions {
   client: Csync2Client;
@@ -40,14 +33,13 @@ export interface SyncEngineOptions {
   onPeerUpdated?: (peer: string, startedAt: number, endedAt: number) => void;
   /** csync2 named a dirty file it could not find (`%prefix%/path` or a path): check it again. */
   onStalePath?: (name: string) => void;
+  /** Sends a large batch with rsync once it is checked (`--rsync-threshold`). */
+  rsync?: Pick<RsyncSender, 'deliver'>;
 }
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms).unref());
 }
-
-/** Failures that are not the peer's: retried soon, never more than 5 s apart. */
-const LOCAL_FAILURE_BACKOFF: BackoffPolicy = { initialMs: 500, maxMs: 5000, reminderMs: 300_000 };
 
 export interface PathSyncResult {
   /** Paths whose `-cr` failed: retried with the next batch. */
@@ -72,12 +64,12 @@ export class SyncEngine {
    * csync2 runs are timed: Date.now() is whole ms, too coarse to order them.
    */
   lastCheck = { at: 0, sendsUpdates: false };
-  private readonly backoff: BackoffPolicy;
   private readonly updaters: PeerUpdater[];
+  private readonly results: UpdateResults;
 
   constructor(private readonly options: SyncEngineOptions) {
     this.peers = options.peers.map((peer) => newPeerHealth(peer.name, peer.readOnly));
-    this.backoff = options.backoff ?? DEFAULT_BACKOFF;
+    this.results = new UpdateResults({ ...options, peers: this.peers });
     const common = { log: options.log };
     this.updaters = !options.pushes || this.peers.length === 0
       ? []
@@ -86,14 +78,14 @@ export class SyncEngine {
           ...common,
           peer,
           update: () => this.updateOne(peer),
-          apply: (run) => this.applyPeerResult(peer, run),
+          apply: (run) => this.results.applyPeer(peer, run),
           retryAt: () => peer.retryAt,
         }))
         : [new PeerUpdater({
           ...common,
           peer: undefined,
           update: () => options.client.update(),
-          apply: (run) => this.applySingleUpdate(run, false),
+          apply: (run) => this.results.applyAll(run, false),
           retryAt: () => Math.min(...this.peers.map((peer) => peer.retryAt)),
         })];
   }
@@ -124,28 +116,53 @@ export class SyncEngine {
     }
   }
 
-  /** Marks the paths dirty (`-cr`), then asks every peer's pipeline to send them. */
-  async syncPaths(queued: readonly string[]): Promise<PathSyncResult> {
+  /** A large batch goes to the peers with rsync (`--rsync-threshold` on a host that pushes). */
+  get sendsWithRsync(): boolean {
+    return this.options.rsync !== undefined;
+  }
+
+  /**
+   * Marks the paths dirty (`-cr`), then asks every peer's pipeline to send
+   * them; a large batch goes to the peers with rsync in between.
+   */
+  async syncPaths(queued: readonly string[], options: { largeBatch?: boolean } = {}): Promise<PathSyncResult> {
     await this.waitUntilQuiet();
     const roots = this.options.watchRoots?.();
     const paths = collapseToAncestors(roots ? widenStalePaths(queued, roots) : queued);
     const check = await this.options.client.check(paths);
     const checkedAt = performance.now();
-    if (check.outcome.kind !== 'ok') {
+    const ok = check.outcome.kind === 'ok';
+    if (!ok) {
       this.options.log.warn(
         `csync2 -cr failed for ${check.failedPaths.length} of ${paths.length} paths (${check.outcome.kind}: ${'detail' in check.outcome ? check.outcome.detail : ''}); they are retried with the next batch`,
       );
     }
+    if (options.largeBatch && ok) await this.sendWithRsync(queued);
     // A change this node's server just received (its own echo) marks nothing: then no peer needs an update.
-    const nothingToSend =
-      check.outcome.kind === 'ok' && check.marked === 0 && this.options.client.dirtyReportingConfirmed && this.peers.every((peer) => !peer.pending);
+    const nothingToSend = ok && check.marked === 0 && this.options.client.dirtyReportingConfirmed && this.peers.every((peer) => !peer.pending);
     this.lastCheck = { at: checkedAt, sendsUpdates: !nothingToSend };
     if (nothingToSend) {
       this.options.log.debug(`csync2 -cr marked nothing dirty for ${paths.length} paths: no update needed`);
     } else {
       this.requestUpdates();
     }
-    return { failedPaths: check.failedPaths, ok: check.outcome.kind === 'ok' };
+    return { failedPaths: check.failedPaths, ok };
+  }
+
+  /**
+   * rsync sends the checked batch's dirty files first; the peers it names still
+   * need their `csync2 -u` (for csync2's databases), which then finds the files
+   * identical. What rsync did not deliver, those updates send.
+   */
+  private async sendWithRsync(paths: readonly string[]): Promise<void> {
+    const { rsync, log } = this.options;
+    if (!rsync) return;
+    const started = Date.now();
+    const unreachable = new Set(this.peers.filter(peerUnreachable).map((peer) => peer.name));
+    const delivery = await rsync.deliver(paths, unreachable);
+    for (const peer of this.peers) if (delivery.dirtyPeers.includes(peer.name)) peer.pending = true;
+    if (!delivery.delivered) log.warn('rsync did not deliver the batch; csync2 sends it instead');
+    log.debug(`rsync step took ${Date.now() - started} ms`);
   }
 
   /**
@@ -161,7 +178,7 @@ export class SyncEngine {
       await this.settled();
       const run = await client.syncAll();
       this.lastCheck = { at: performance.now() - run.durationMs, sendsUpdates: true };
-      this.applySingleUpdate(run, true);
+      this.results.applyAll(run, true);
       return { checked: run.outcome.kind === 'ok' || run.outcome.kind === 'peer-unreachable' };
     }
     const check = await client.checkAll();
@@ -206,106 +223,4 @@ export class SyncEngine {
 
   /** Peers whose last update was ended for doing nothing (a frozen host). */
   private readonly notAnswering = new Set<string>();
-
-  private applyPeerResult(peer: PeerHealth, run: Csync2Run): boolean {
-    const now = Date.now();
-    if (run.outcome.kind === 'ok') {
-      if (this.conflictSince.delete(peer.name)) this.options.log.info(`CONFLICT with ${peer.name} settled`);
-      this.succeeded(peer, run, now);
-      return true;
-    }
-    const detail = 'detail' in run.outcome ? run.outcome.detail : run.outcome.kind;
-    this.noteStalePaths(run.stderr);
-    if (run.outcome.kind === 'vanished') {
-      // Files changed under csync2 while it sent the rest: the peer is fine; check those names and update again soon.
-      this.options.log.debug(`update of peer ${peer.name}: ${detail}; checking again`);
-      peer.pending = true;
-      peer.retryAt = now + LOCAL_FAILURE_BACKOFF.initialMs;
-      return false;
-    }
-    if (run.outcome.kind === 'conflict') {
-      // The peer answered: not an outage. Its own update usually settles it; retried within seconds.
-      this.noteConflict(peer, detail, now);
-      return false;
-    }
-    this.report(recordFailure(peer, detail, now, this.policyFor(run)));
-    return false;
-  }
-
-  /** A conflict is logged when it starts and once a minute while it lasts; the peer counts as reachable. */
-  private noteConflict(peer: PeerHealth, detail: string, now: number): void {
-    const since = this.conflictSince.get(peer.name);
-    if (since === undefined || now - (this.conflictLoggedAt.get(peer.name) ?? 0) >= 60_000) {
-      this.options.log.warn(`CONFLICT: ${peer.name} holds its own change of a file this node sends (${detail}); retrying, the newer version wins (csync2 compares mtimes in whole seconds: versions written in the same second stay in conflict until one changes again)`);
-      this.conflictLoggedAt.set(peer.name, now);
-    }
-    if (since === undefined) this.conflictSince.set(peer.name, now);
-    peer.pending = true;
-    // Soon at first (the peer's own update may settle it); a lasting one every 5 s.
-    peer.retryAt = now + (since !== undefined && now - since > 10_000 ? LOCAL_FAILURE_BACKOFF.maxMs : LOCAL_FAILURE_BACKOFF.initialMs);
-  }
-
-  private readonly conflictSince = new Map<string, number>();
-  private readonly conflictLoggedAt = new Map<string, number>();
-
-  /**
-   * A peer that cannot be reached backs off up to a minute; any other failure
-   * (a file that changed under csync2, a lock) is retried within seconds.
-   */
-  private policyFor(run: Csync2Run): BackoffPolicy {
-    const kind = run.outcome.kind;
-    return kind === 'peer-unreachable' || kind === 'timeout' ? this.backoff : LOCAL_FAILURE_BACKOFF;
-  }
-
-  /**
-   * `ERROR: Cant stat %data%/x.` or `I/O Error ... in rsync-delta: %data%/x`:
-   * a dirty entry whose file was renamed or removed before `-u` ran. Checking
-   * the name again records what happened to it.
-   */
-  private noteStalePaths(output: string): void {
-    for (const line of output.split('\n')) {
-      if (!/error/i.test(line)) continue;
-      const match = /(?:Cant stat |: )(%[^%\s]+%\/.*?|\/.*?)\.?$/.exec(line);
-      if (match?.[1]) this.options.onStalePath?.(match[1]);
-    }
-  }
-
-  /** One `csync2 -u` or `-x` for all peers: its error text names the peers it could not reach. */
-  private applySingleUpdate(run: Csync2Run, full: boolean): boolean {
-    const now = Date.now();
-    if (run.outcome.kind === 'ok') {
-      for (const peer of this.peers) this.succeeded(peer, run, now);
-      return true;
-    }
-    const detail = 'detail' in run.outcome ? run.outcome.detail : run.outcome.kind;
-    this.noteStalePaths(run.stderr);
-    if (run.outcome.kind === 'vanished') {
-      for (const peer of this.peers) {
-        peer.pending = true;
-        peer.retryAt = now + LOCAL_FAILURE_BACKOFF.initialMs;
-      }
-      return false;
-    }
-    const unreachable = unreachablePeers(run.stderr);
-    for (const peer of this.peers) {
-      if (unreachable.size === 0 || unreachable.has(peer.name)) {
-        this.report(recordFailure(peer, unreachable.size ? unreachableLine(peer.name) : detail, now, unreachable.size ? this.backoff : this.policyFor(run)));
-      } else {
-        this.succeeded(peer, run, now);
-      }
-    }
-    if (full) this.options.log.warn(`csync2 -x finished with errors: ${detail}`);
-    return false;
-  }
-
-  private succeeded(peer: PeerHealth, run: Csync2Run, now: number): void {
-    this.report(recordSuccess(peer, now));
-    this.options.onPeerUpdated?.(peer.name, performance.now() - run.durationMs, now);
-  }
-
-  private report(line: PeerLogLine): void {
-    if (!line) return;
-    if (line.level === 'warn') this.options.log.warn(line.message);
-    else this.options.log.info(line.message);
-  }
 }

@@ -7,7 +7,8 @@ import { mapRoot, pathsByRoot, peerRoots, relativeTo } from '../../src/sync/peer
 import { classifyRsyncExit, rsyncDelivered } from '../../src/sync/rsync-outcome.js';
 import { decodePrefix } from '../../src/config/prefix-path.js';
 import { parseDirtyList } from '../../src/sync/rsync-dirty.js';
-import { filesFromList, peerUnreachable, removedDirectories, rsyncArgs, RsyncSender } from '../../src/sync/rsync-sender.js';
+import { filesFromList, removedDirectories, rsyncArgs, RsyncSender } from '../../src/sync/rsync-sender.js';
+import { peerUnreachable } from '../../src/sync/peer-health.js';
 import { expandRsyncTarget, isDaemonTarget } from '../../src/sync/rsync-target.js';
 
 const CONFIG = `
@@ -39,17 +40,17 @@ test('a peer root is the peer\'s prefix directory, else the same path', () => {
   const gamma = scope.peers.find((p) => p.name === 'gamma');
   const delta = scope.peers.find((p) => p.name === '10.0.0.4');
   assert.ok(beta && gamma && delta);
-  assert.deepEqual(peerRoots(config, 'alpha', beta, scope.watchRoots), [
+  assert.deepEqual(peerRoots(scope, beta), [
     { kind: 'mapped', localRoot: '/etc/nginx', peerRoot: '/etc/nginx', module: 'etc/nginx' },
     { kind: 'mapped', localRoot: '/srv/shared', peerRoot: '/srv/shared', module: 'shared' },
     { kind: 'mapped', localRoot: '/var/www', peerRoot: '/srv/www', module: 'www' },
   ]);
-  const forGamma = peerRoots(config, 'alpha', gamma, scope.watchRoots);
+  const forGamma = peerRoots(scope, gamma);
   assert.equal(forGamma[0]?.kind, 'unmapped', 'gamma has no etc prefix: csync2 decides');
   assert.match(forGamma[0]?.kind === 'unmapped' ? forGamma[0].reason : '', /prefix 'etc' has no 'on' line/);
   assert.deepEqual(forGamma[2], { kind: 'mapped', localRoot: '/var/www', peerRoot: '/data/www', module: 'www' });
   // host@address: the prefix lines name the host, rsync connects to the address.
-  assert.deepEqual(peerRoots(config, 'alpha', delta, ['/var/www'])[0], { kind: 'mapped', localRoot: '/var/www', peerRoot: '/var/www', module: 'www' });
+  assert.deepEqual(peerRoots({ ...scope, watchRoots: ['/var/www'] }, delta)[0], { kind: 'mapped', localRoot: '/var/www', peerRoot: '/var/www', module: 'www' });
 });
 
 test('a root holding a prefix that lies elsewhere on the peer is not mapped', () => {
@@ -120,18 +121,17 @@ prefix x { on a: /srv/x; on b: /srv/x; }
   const scope = selectScope(config, { host: 'a' });
   assert.deepEqual(scope.watchRoots, ['/']);
   const csync2 = {
-    check: async () => ({ outcome: { kind: 'ok' as const }, failedPaths: [], marked: 0 }),
     run: async () => ({ outcome: { kind: 'ok' as const }, stdout: 'x\ta\tb\t/etc/x\nx\ta\tc\t/etc/x\nx\ta\tc\t%x%/y\n', stderr: '', durationMs: 0 }),
   };
-  const sender = new RsyncSender({ children, log, csync2, scope: () => scope, target: '{host}:{path}', maxParallel: 4, timeoutMs: 5000, readConfig: async () => config });
-  assert.equal(await sender.send(['/etc/x', '/srv/x/y']), false);
-  assert.equal(await sender.send(['/etc/x']), false);
+  const sender = new RsyncSender({ children, log, csync2, scope: () => scope, target: '{host}:{path}', maxParallel: 4, timeoutMs: 5000 });
+  assert.deepEqual(await sender.deliver(['/etc/x', '/srv/x/y']), { delivered: false, dirtyPeers: ['b', 'c'] });
+  assert.equal((await sender.deliver(['/etc/x'])).delivered, false);
   assert.equal(lines.filter((line) => /include of \//.test(line)).length, 2, 'once per peer, not per batch');
   assert.equal(children.count, 0);
 
   const readOnly = selectScope(config, { host: 'b' });
-  const quiet = new RsyncSender({ children, log, csync2, scope: () => readOnly, target: '{host}:{path}', maxParallel: 4, timeoutMs: 5000, readConfig: async () => config });
-  assert.equal(await quiet.send(['/etc/x']), false);
+  const quiet = new RsyncSender({ children, log, csync2, scope: () => readOnly, target: '{host}:{path}', maxParallel: 4, timeoutMs: 5000 });
+  assert.deepEqual(await quiet.deliver(['/etc/x']), { delivered: false, dirtyPeers: [] });
   assert.ok(lines.some((line) => /read-only/.test(line)));
   assert.equal(children.count, 0);
 });

@@ -51,7 +51,8 @@ function harness(
     onNeedFullSync: (reason) => loop?.requestFullSync(reason),
   });
   queue.open();
-  const engine = {
+  const engine: SyncLoopOptions['engine'] = {
+    sendsWithRsync: false,
     async syncPaths(paths: string[]) {
       runs.push({ kind: 'batch', at: Date.now(), paths });
       await wait(work.batchMs ?? 200);
@@ -63,9 +64,8 @@ function harness(
       await wait(work.fullSyncMs ?? 500);
       return { checked: work.fullSyncOk?.() ?? true };
     },
-    async waitUntilQuiet() {},
   };
-  loop = new SyncLoop({ queue, reader: createBatchReader('async'), engine: engine as never, log: silentLogger(), settings: { ...defaults, ...settings }, onBatchChecked });
+  loop = new SyncLoop({ queue, reader: createBatchReader('async'), engine, log: silentLogger(), settings: { ...defaults, ...settings }, onBatchChecked });
   const done = loop.run();
   let finished = false;
   void done.then(() => {
