@@ -48,6 +48,8 @@ describe('unit file rendering', () => {
     assert.equal(protectSystemFor(['/srv/www', '/etc/haproxy']), 'true');
     assert.equal(protectSystemFor(['/usr/local/share/x']), undefined);
     assert.equal(protectSystemFor(['/']), undefined);
+    assert.equal(protectSystemFor(['/etc']), 'true');
+    assert.equal(protectSystemFor(['/etcetera', '/usrdata']), 'full', 'a sibling sharing the name\'s start is not under it');
   });
 
   test('only the lines that differ change', () => {
