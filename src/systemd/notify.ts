@@ -1,4 +1,5 @@
 import { execa } from 'execa';
+import { spawnFailure } from '../process/exit-of.js';
 import type { Logger } from '../log/logger.js';
 
 /** One sd_notify(3) datagram: `KEY=VALUE` assignments, e.g. ['READY=1', 'STATUS=running']. */
@@ -86,7 +87,8 @@ export class NotifySender {
       this.lastFailure = undefined;
       return;
     }
-    if ((result as { code?: string }).code === 'ENOENT' || /\bENOENT\b/.test(result.failed ? (result.message ?? '') : '')) {
+    // A program that never ran for want of the file: asking again cannot help.
+    if (/\bENOENT\b/.test(spawnFailure(result) ?? '')) {
       this.disabled = true;
       log.warn(`NOTIFY_SOCKET is set but ${command} is not installed, so systemd gets no READY=1: install systemd's ${command}, or use Type=simple in the unit`);
       return;

@@ -1,3 +1,5 @@
+import { isUnder } from '../paths/under-root.js';
+
 /** What changes between the shipped unit file and the one install-systemd writes. */
 export interface UnitSettings {
   /** The command line: program first; `%i` stays a systemd specifier. */
@@ -18,7 +20,8 @@ export function quoteUnitWord(word: string, keepSpecifiers = false): string {
 
 /** The ProtectSystem= level that still lets csync2 write every include root (see the comments in the unit). */
 export function protectSystemFor(roots: string[]): 'full' | 'true' | undefined {
-  const under = (dir: string): boolean => roots.some((root) => root === dir || root.startsWith(`${dir}/`) || root === '/');
+  // A root inside dir, or one holding it (only `/` holds these top-level dirs), must stay writable.
+  const under = (dir: string): boolean => roots.some((root) => isUnder(root, dir) || isUnder(dir, root));
   if (under('/usr') || under('/boot') || under('/efi')) return undefined;
   if (under('/etc')) return 'true';
   return 'full';

@@ -27,9 +27,10 @@ function captureIo(): CommandIo & { out: () => string } {
 const lines = (unit: string, key: string): string[] => unit.split('\n').filter((line) => line.startsWith(`${key}=`));
 
 describe('unit file rendering', () => {
-  test('the embedded units are the shipped systemd/ files', async () => {
+  // systemd/ is generated from src/systemd/unit-templates.ts: this guards that someone regenerated it.
+  test('the shipped systemd/ files are the embedded units', async () => {
     for (const [name, text] of Object.entries(SHIPPED_UNITS)) {
-      assert.equal(text, await readFile(new URL(`../../../systemd/${name}`, import.meta.url), 'utf8'), `systemd/${name} changed: update src/systemd/unit-templates.ts`);
+      assert.equal(await readFile(new URL(`../../../systemd/${name}`, import.meta.url), 'utf8'), text, `systemd/${name} differs from src/systemd/unit-templates.ts: run npm run build to regenerate it (edit the TypeScript, not the file)`);
     }
   });
 
@@ -47,6 +48,8 @@ describe('unit file rendering', () => {
     assert.equal(protectSystemFor(['/srv/www', '/etc/haproxy']), 'true');
     assert.equal(protectSystemFor(['/usr/local/share/x']), undefined);
     assert.equal(protectSystemFor(['/']), undefined);
+    assert.equal(protectSystemFor(['/etc']), 'true');
+    assert.equal(protectSystemFor(['/etcetera', '/usrdata']), 'full', 'a sibling sharing the name\'s start is not under it');
   });
 
   test('only the lines that differ change', () => {
