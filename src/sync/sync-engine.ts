@@ -9,8 +9,17 @@ import { newPeerHealth, peerUnreachable, type BackoffPolicy, type PeerHealth } f
 import type { RsyncSender } from './rsync-sender.js';
 import { UpdateResults } from './update-results.js';
 
+/** When one `csync2 -u` for all peers may run again: the earliest backoff among the peers still waiting for changes. */
+function earliestRetry(peers: readonly PeerHealth[]): number {
+  const waiting = peers.filter((peer) => peer.pending);
+  return waiting.length === 0 ? 0 : Math.min(...waiting.map((peer) => peer.retryAt));
+}
+
+/** The csync2 calls the engine makes. */
+export type EngineCsync2 = Pick<Csync2Client, 'check' | 'checkAll' | 'update' | 'syncAll' | 'gated' | 'dirtyReportingConfirmed'>;
+
 export interface SyncEngineOptions {
-  client: Csync2Client;
+  client: EngineCsync2;
   /** The include roots (a stale path's nearest existing ancestor below them is checked instead). */
   watchRoots?: () => readonly string[];
   /** A peer's rsync writing into this tree: checks wait until it ended and the peer's csync2 update came. */
@@ -86,7 +95,8 @@ export class SyncEngine {
           peer: undefined,
           update: () => options.client.update(),
           apply: (run) => this.results.applyAll(run, false),
-          retryAt: () => Math.min(...this.peers.map((peer) => peer.retryAt)),
+          // The earliest backoff among the peers still waiting: one that got its changes has none.
+          retryAt: () => earliestRetry(this.peers),
         })];
   }
 
