@@ -112,9 +112,11 @@ export class WatchSupervisor {
     });
   }
 
-  /** Union of the inodes watched by the main and supplementary watchers of a root. */
+  /** Union of the inodes watched by the main and supplementary watchers of a root; undefined while its main watcher is down. */
   private watchedUnder(root: string): Set<number> | undefined {
     const pids = [this.watchers.get(root)?.pid];
+    // A main watcher that is down watches nothing yet: its restart asks for a full sync, there is nothing to repair.
+    if (pids[0] === undefined) return undefined;
     for (const [dir, watcher] of this.supplementary) if (this.rootOf(dir) === root) pids.push(watcher.pid);
     const all = new Set<number>();
     for (const pid of pids) {

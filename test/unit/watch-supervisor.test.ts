@@ -127,7 +127,6 @@ test('a watcher that dies right after each start is restarted ever later, and af
 
 test(
   'a watcher that died again before the audit after its restart gets no supplementary watcher on its own root',
-  { todo: 'watchedUnder() counts a main watcher that is down as watching nothing, so confirmLater() "repairs" the whole root' },
   async (t) => {
     // Fake (test/fixtures/bin/inotifywait-exits-after): every watcher exits at once. The audit 700 ms after the
     // first restart finds the main watcher dead; the second restart follows 1 s after that restart.
