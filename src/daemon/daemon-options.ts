@@ -42,3 +42,8 @@ export interface ResolvedOptions {
   rsyncRsh?: string;
   csync2: Csync2Options & { host: string };
 }
+
+/** The SETTINGS line at start-up, in the bash script's names. */
+export function settingsLine(options: ResolvedOptions): string {
+  return `SETTINGS: check_interval=${options.checkIntervalMs / 1000}s full_sync_interval=${options.fullSyncIntervalMs / 1000}s num_lines_until_reset=${options.numLinesUntilReset} num_batched_changes_threshold=${options.numBatchedChangesThreshold} rsync_threshold=${options.rsyncThreshold ?? 'disabled'} parallel_updates=${options.parallelUpdates ? 1 : 0} max_wait_time=${options.maxWaitMs / 1000}s mode=${options.mode} queue=${options.queueFile}`;
+}

@@ -62,3 +62,12 @@ export function readBatch(file: string, offset: number, limit: number, end = Num
     closeSync(fd);
   }
 }
+
+/** The distinct paths in a queue file a dead daemon left (at most `limit` of them); none when it cannot be read. */
+export function lastQueuedPaths(file: string, limit: number): string[] {
+  try {
+    return readBatch(file, 0, limit).paths;
+  } catch {
+    return [];
+  }
+}

@@ -42,3 +42,14 @@ export function sqliteJournalMode(path: string): 'rollback' | 'wal' | undefined 
     closeSync(fd);
   }
 }
+
+/**
+ * csync2's sessions, updates and checks share one SQLite file: in WAL mode
+ * readers stop blocking its writer. The advice for a database still in
+ * rollback mode, else undefined.
+ */
+export function journalModeAdvice(csync2: { host: string; database?: string; configName?: string }): string | undefined {
+  const path = csync2DatabasePath(csync2.host, csync2.database, csync2.configName);
+  if (path === undefined || sqliteJournalMode(path) !== 'rollback') return undefined;
+  return `csync2's database ${path} uses SQLite's rollback journal; with every node writing, WAL mode shortens csync2's lock waits (README, "Several nodes writing"): switch it once with sqlite3 ${path} 'PRAGMA journal_mode=WAL;'`;
+}
