@@ -25,8 +25,8 @@ import { withProgress } from './progress.js';
 import { loadScope } from './scope-loader.js';
 import { takeStatusSnapshot, type DaemonStatus } from './status-snapshot.js';
 import { buildSyncPipeline } from './sync-pipeline.js';
-import type { SyncLoop } from './sync-loop.js';
-import { WatchSets } from './watch-sets.js';
+import type { SyncLoop } from '../loop/sync-loop.js';
+import { WatchSets } from '../watch/watch-sets.js';
 
 /** lsyncd-style explicit state: what the daemon is doing now. */
 export type DaemonState = DaemonStatus['state'];

@@ -4,7 +4,7 @@ import type { PeerHealth } from '../sync/peer-health.js';
 import { VERSION } from '../version.js';
 import type { EventIntake } from '../watch/event-intake.js';
 import { readMaxUserWatches } from '../watch/watch-limit.js';
-import type { SyncLoop, SyncLoopStats } from './sync-loop.js';
+import type { SyncLoop, SyncLoopStats } from '../loop/sync-loop.js';
 
 /** A peer as `status` shows it. */
 export interface PeerStatus {

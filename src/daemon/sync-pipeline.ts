@@ -12,7 +12,7 @@ import type { IncomingRsync } from '../sync/incoming-rsync.js';
 import { RsyncSender } from '../sync/rsync-sender.js';
 import { SyncEngine } from '../sync/sync-engine.js';
 import type { ResolvedOptions } from './daemon-options.js';
-import { SyncLoop, type SyncLoopOptions } from './sync-loop.js';
+import { SyncLoop, type SyncLoopOptions } from '../loop/sync-loop.js';
 
 export interface SyncPipelineParts {
   options: ResolvedOptions;

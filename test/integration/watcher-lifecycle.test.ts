@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, test } from 'node:test';
 import { createConsola } from 'consola/core';
-import { WatchSupervisor } from '../../src/daemon/watch-supervisor.js';
+import { WatchSupervisor } from '../../src/watch/watch-supervisor.js';
 import { silentLogger, type Logger } from '../../src/log/logger.js';
 import { ChildProcesses } from '../../src/process/child-processes.js';
 import { InotifyWatcher } from '../../src/watch/inotify-watcher.js';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { BurstGate } from '../../src/daemon/burst-gate.js';
+import { BurstGate } from '../../src/loop/burst-gate.js';
 
 // When queued records become a batch. The gate takes the time as an argument,
 // so every case is a plain sequence of (time, records appended) steps.

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { FullSyncSchedule } from '../../src/daemon/full-sync-schedule.js';
+import { FullSyncSchedule } from '../../src/loop/full-sync-schedule.js';
 
 // When a full sync is due. The schedule takes the time as an argument.
 

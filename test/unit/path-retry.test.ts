@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { PathRetry } from '../../src/daemon/path-retry.js';
+import { PathRetry } from '../../src/loop/path-retry.js';
 
 test('failed paths wait for their backoff, which grows while batches keep failing', () => {
   const retry = new PathRetry();

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { RestartBackoff } from '../../src/daemon/restart-backoff.js';
+import { RestartBackoff } from '../../src/watch/restart-backoff.js';
 
 const policy = { initialMs: 500, maxMs: 30_000, reminderMs: 300_000 };
 

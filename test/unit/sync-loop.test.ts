@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, mock, test } from 'node:test';
 import { createBatchReader } from '../../src/batch/batch-reader.js';
-import { SyncLoop, type SyncLoopOptions, type SyncLoopSettings } from '../../src/daemon/sync-loop.js';
+import { SyncLoop, type SyncLoopOptions, type SyncLoopSettings } from '../../src/loop/sync-loop.js';
 import { silentLogger } from '../../src/log/logger.js';
 import { QueueFile } from '../../src/queue/queue-file.js';
 

@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
-import { WatchSupervisor, type WatchSupervisorOptions } from '../../src/daemon/watch-supervisor.js';
+import { WatchSupervisor, type WatchSupervisorOptions } from '../../src/watch/watch-supervisor.js';
 import { ChildProcesses } from '../../src/process/child-processes.js';
 import { watchedInodes } from '../../src/watch/watch-audit.js';
 import { withFakeBinary } from '../helpers/fake-bin.js';

@@ -2,10 +2,10 @@ import { existsSync } from 'node:fs';
 import type { Logger } from '../log/logger.js';
 import { rootOf } from '../paths/under-root.js';
 import type { ChildProcesses } from '../process/child-processes.js';
-import type { WatchEvent } from '../watch/event-record.js';
-import { InotifyWatcher } from '../watch/inotify-watcher.js';
-import { excludeRegexMatcher } from '../watch/exclude-test.js';
-import { directoriesUnder, topMostMissing, watchedInodes } from '../watch/watch-audit.js';
+import type { WatchEvent } from './event-record.js';
+import { InotifyWatcher } from './inotify-watcher.js';
+import { excludeRegexMatcher } from './exclude-test.js';
+import { directoriesUnder, topMostMissing, watchedInodes } from './watch-audit.js';
 import { RestartBackoff } from './restart-backoff.js';
 
 export interface WatchSupervisorOptions {

@@ -2,11 +2,11 @@ import { createPathMatcher, inotifyExcludeRegex, isCsync2TempFile } from '../con
 import type { SyncScope } from '../config/types.js';
 import type { Logger } from '../log/logger.js';
 import type { ChildProcesses } from '../process/child-processes.js';
-import { createEventFilter } from '../watch/event-filter.js';
-import type { EventIntake } from '../watch/event-intake.js';
-import { excludeRegexMatcher } from '../watch/exclude-test.js';
-import { WatchLimitError } from '../watch/inotify-watcher.js';
-import { countWatchedDirectories, readMaxUserWatches, watchLimitMessage } from '../watch/watch-limit.js';
+import { createEventFilter } from './event-filter.js';
+import type { EventIntake } from './event-intake.js';
+import { excludeRegexMatcher } from './exclude-test.js';
+import { WatchLimitError } from './inotify-watcher.js';
+import { countWatchedDirectories, readMaxUserWatches, watchLimitMessage } from './watch-limit.js';
 import { WatchSupervisor } from './watch-supervisor.js';
 
 export interface WatchSetsOptions {
