@@ -1,46 +1,23 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { createConsola } from 'consola/core';
 import { WatchSupervisor } from '../../src/watch/watch-supervisor.js';
-import { silentLogger, type Logger } from '../../src/log/logger.js';
+import { silentLogger } from '../../src/log/logger.js';
 import { ChildProcesses } from '../../src/process/child-processes.js';
 import { InotifyWatcher } from '../../src/watch/inotify-watcher.js';
+import { withFakeBinary } from '../helpers/fake-bin.js';
 import { alive } from '../helpers/processes.js';
+import { recordingLogger } from '../helpers/recording-logger.js';
 import { waitFor } from '../helpers/wait.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'inotify-csync-watcher-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-/** A logger that keeps its warnings. */
-function recordingLogger(): { log: Logger; warnings: string[] } {
-  const warnings: string[] = [];
-  const log = createConsola({
-    level: 1,
-    reporters: [{ log: (entry) => warnings.push(entry.args.map(String).join(' ')) }],
-  });
-  return { log, warnings };
-}
-
-/** Puts a fake (test/fixtures/bin/NAME) first on PATH as `inotifywait` while `work` runs. */
-async function withFakeInotifywait<T>(name: string, work: () => Promise<T>): Promise<T> {
-  const bin = mkdtempSync(join(tmpdir(), 'inotify-csync-fakebin-'));
-  symlinkSync(resolve(`test/fixtures/bin/${name}`), join(bin, 'inotifywait'));
-  const savedPath = process.env.PATH;
-  process.env.PATH = `${bin}:${savedPath ?? ''}`;
-  try {
-    return await work();
-  } finally {
-    process.env.PATH = savedPath;
-    rmSync(bin, { recursive: true, force: true });
-  }
-}
-
 test('stop() ends an inotifywait that ignores SIGTERM with SIGKILL within the grace', async () => {
   // A fake that ignores SIGTERM: the real inotifywait always obeys it (even when stopped with SIGSTOP).
-  await withFakeInotifywait('inotifywait-ignores-term', async () => {
+  await withFakeBinary('inotifywait-ignores-term', 'inotifywait', async () => {
     const children = new ChildProcesses();
     const watcher = new InotifyWatcher({ root: dir, children, log: silentLogger(), onEvent: () => {}, onExit: () => {} });
     await watcher.start();
@@ -55,7 +32,7 @@ test('stop() ends an inotifywait that ignores SIGTERM with SIGKILL within the gr
 
 test('an inotifywait that dies right after each start is restarted with a growing delay, not every half second', async () => {
   // The fake (test/fixtures/bin/inotifywait-dies-at-once) establishes its watches and exits at once.
-  await withFakeInotifywait('inotifywait-dies-at-once', async () => {
+  await withFakeBinary('inotifywait-dies-at-once', 'inotifywait', async () => {
     const { log, warnings } = recordingLogger();
     const supervisor = new WatchSupervisor({
       roots: [dir],
@@ -67,7 +44,7 @@ test('an inotifywait that dies right after each start is restarted with a growin
     });
     try {
       await supervisor.start();
-      const delays = () => warnings.map((line) => /restarting in ([\d.]+) s/.exec(line)?.[1]).filter((delay) => delay !== undefined);
+      const delays = () => warnings().map((line) => /restarting in ([\d.]+) s/.exec(line)?.[1]).filter((delay) => delay !== undefined);
       await waitFor(() => delays().length >= 3, 'three restarts', 10_000);
       assert.deepEqual(delays().slice(0, 3), ['0.5', '1.0', '2.0']);
     } finally {
