@@ -87,13 +87,16 @@ export class NotifySender {
       this.lastFailure = undefined;
       return;
     }
+    const notRun = spawnFailure(result);
     // A program that never ran for want of the file: asking again cannot help.
-    if (/\bENOENT\b/.test(spawnFailure(result) ?? '')) {
+    if (/\bENOENT\b/.test(notRun ?? '')) {
       this.disabled = true;
       log.warn(`NOTIFY_SOCKET is set but ${command} is not installed, so systemd gets no READY=1: install systemd's ${command}, or use Type=simple in the unit`);
       return;
     }
-    const reason = result.timedOut ? `timed out after ${(this.options.timeoutMs ?? 5000) / 1000} s` : `exit code ${result.exitCode ?? result.signal}: ${String(result.all ?? '').trim()}`;
+    const reason = notRun !== undefined
+      ? `it could not be started: ${notRun}`
+      : result.timedOut ? `timed out after ${(this.options.timeoutMs ?? 5000) / 1000} s` : `exit code ${result.exitCode ?? result.signal}: ${String(result.all ?? '').trim()}`;
     // One warning per distinct failure: the watchdog would repeat it every few seconds.
     if (reason !== this.lastFailure) log.warn(`${command} ${message.join(' ')} failed (${reason})`);
     this.lastFailure = reason;

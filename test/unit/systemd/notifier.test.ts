@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -146,4 +147,23 @@ test('a missing systemd-notify is reported once, never thrown', async () => {
   await sender.send(['STATUS=x']);
   await sender.flush();
   assert.equal(output.match(/is not installed/g)?.length, 1, output);
+});
+
+test('a systemd-notify that cannot be started says why, once per cause', async () => {
+  let output = '';
+  const stream = new Writable({
+    write(chunk, _encoding, done) {
+      output += String(chunk);
+      done();
+    },
+  });
+  // A file that exists but may not be executed: spawn fails with EACCES (root may run any file with an x bit, so none here).
+  const notExecutable = join(mkdtempSync(join(tmpdir(), 'inotify-csync-notify-')), 'systemd-notify');
+  writeFileSync(notExecutable, '#!/bin/sh\nexit 0\n', { mode: 0o644 });
+  const sender = new NotifySender({ socket: '/nonexistent.sock', log: createLogger({ debug: false, format: 'text', stream }), command: notExecutable });
+  await sender.send(['STATUS=a']);
+  await sender.send(['STATUS=b']);
+  await sender.flush();
+  assert.equal(output.match(/could not be started: .*EACCES/g)?.length, 1, output);
+  assert.doesNotMatch(output, /exit code undefined/);
 });
