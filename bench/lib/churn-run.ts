@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, writeFileSync } from 'node:fs';
 import { LocalCluster } from '../../src/cluster/local-cluster.js';
 import { ChurnWriter, type WriterResult } from './churn-writer.js';
 import { probeLatency, type FreezeWindow, type ProbeLatency } from './churn-latency.js';
@@ -119,6 +119,7 @@ export async function runChurn(cleanup: Cleanup, kind: SystemKind, options: Chur
       const latency = probeLatency(probes.probes, options.nodes, window);
       log(`${system.name}: probes p50 ${latency.latency.p50.toFixed(0)} ms, p99 ${latency.latency.p99.toFixed(0)} ms, max ${latency.latency.max.toFixed(0)} ms, ${latency.latency.misses} misses; ${lost.count} lost/reverted (${lost.revertedOnWriter} on the writer, ${lost.lostOnPeers} on peers)`);
       await stopSystem();
+      keepClusterOnLoss(cluster.root, lost.count, writers.map((writer) => writer.journal ?? []));
       return {
         system: system.name,
         kind,
@@ -144,6 +145,14 @@ export async function runChurn(cleanup: Cleanup, kind: SystemKind, options: Chur
   } finally {
     await destroy();
   }
+}
+
+/** CHURN_LOG_DIR=DIR also keeps the whole cluster (trees, queues, csync2 databases) of a run that lost changes, to find out why. */
+function keepClusterOnLoss(root: string, lost: number, journals: string[][]): void {
+  const logDir = process.env.CHURN_LOG_DIR;
+  if (!logDir || lost === 0) return;
+  cpSync(root, join(logDir, 'cluster'), { recursive: true, verbatimSymlinks: true });
+  journals.forEach((lines, node) => writeFileSync(join(logDir, `writer-node${node}.log`), `${lines.join('\n')}\n`));
 }
 
 function extraOf(system: ChurnSystem): Record<string, unknown> {

@@ -67,6 +67,8 @@ export class ChurnWriter {
   private failures = 0;
   private readonly failureSamples: string[] = [];
   private readonly byKind: Record<string, number> = {};
+  /** Every operation with its time, kept only when CHURN_LOG_DIR asks for the logs (to trace a lost change). */
+  readonly journal: string[] | undefined = process.env.CHURN_LOG_DIR ? [] : undefined;
 
   constructor(private readonly options: ChurnWriterOptions) {
     this.model.set(options.subtree, { type: 'dir', mode: 0o777 & ~this.umask });
@@ -102,7 +104,8 @@ export class ChurnWriter {
     this.ops++;
     this.byKind[op] = (this.byKind[op] ?? 0) + 1;
     try {
-      await this.apply(op, files, dirs, movableDirs);
+      const what = await this.apply(op, files, dirs, movableDirs);
+      this.journal?.push(`${new Date().toISOString()} ${op} ${what}`);
     } catch (error) {
       this.failures++;
       if (this.failureSamples.length < 20) this.failureSamples.push(`${op}: ${error instanceof Error ? error.message : String(error)}`);
@@ -117,7 +120,7 @@ export class ChurnWriter {
     return rel.split('/').length - 1;
   }
 
-  private async apply(op: ChurnOp, files: string[], dirs: string[], movableDirs: string[]): Promise<void> {
+  private async apply(op: ChurnOp, files: string[], dirs: string[], movableDirs: string[]): Promise<string> {
     const { prng } = this.options;
     const model = this.model;
     switch (op) {
@@ -126,7 +129,7 @@ export class ChurnWriter {
         const bytes = prng.bytes(1 + prng.int(2048));
         await writeFile(this.abs(rel), bytes, { mode: 0o644 });
         model.set(rel, { type: 'file', mode: 0o644 & ~this.umask, bytes });
-        return;
+        return rel;
       }
       case 'overwrite': {
         const rel = prng.pick(files);
@@ -134,7 +137,7 @@ export class ChurnWriter {
         const entry = model.get(rel);
         await writeFile(this.abs(rel), bytes);
         model.set(rel, { type: 'file', mode: entry?.mode ?? 0o644 & ~this.umask, bytes });
-        return;
+        return rel;
       }
       case 'append': {
         const rel = prng.pick(files);
@@ -143,7 +146,7 @@ export class ChurnWriter {
         await appendFile(this.abs(rel), more);
         const before = entry?.type === 'file' ? entry.bytes : Buffer.alloc(0);
         model.set(rel, { type: 'file', mode: entry?.mode ?? 0o644 & ~this.umask, bytes: Buffer.concat([before, more]) });
-        return;
+        return rel;
       }
       case 'chmod': {
         const rel = prng.pick(files);
@@ -151,7 +154,7 @@ export class ChurnWriter {
         const entry = model.get(rel);
         await chmod(this.abs(rel), mode);
         if (entry?.type === 'file') model.set(rel, { ...entry, mode });
-        return;
+        return `${rel} ${mode.toString(8)}`;
       }
       case 'renameFile': {
         const from = prng.pick(files);
@@ -160,20 +163,20 @@ export class ChurnWriter {
         const to = others.length > 0 && prng.next() < 0.25 ? prng.pick(others) : `${prng.pick(dirs)}/f${this.counter++}`;
         await rename(this.abs(from), this.abs(to));
         model.move(from, to);
-        return;
+        return `${from} -> ${to}`;
       }
       case 'deleteFile': {
         const rel = prng.pick(files);
         await rm(this.abs(rel));
         model.remove(rel);
-        return;
+        return rel;
       }
       case 'mkdir': {
         const parents = dirs.filter((d) => this.depth(d) < MAX_DEPTH);
         const rel = `${prng.pick(parents)}/d${this.counter++}`;
         await mkdir(this.abs(rel));
         model.set(rel, { type: 'dir', mode: 0o777 & ~this.umask });
-        return;
+        return rel;
       }
       case 'renameDir': {
         const from = prng.pick(movableDirs);
@@ -182,13 +185,13 @@ export class ChurnWriter {
         const to = `${parents.length > 0 ? prng.pick(parents) : this.options.subtree}/d${this.counter++}`;
         await rename(this.abs(from), this.abs(to));
         model.move(from, to);
-        return;
+        return `${from} -> ${to}`;
       }
       case 'removeDir': {
         const rel = prng.pick(movableDirs);
         await rm(this.abs(rel), { recursive: true, force: true });
         model.remove(rel);
-        return;
+        return rel;
       }
     }
   }

@@ -20,19 +20,18 @@ import { IoProgress } from '../process/process-io.js';
  * has nothing waiting on another node. A waiting check goes before sessions and
  * updates that come later, so a busy cluster cannot starve it.
  *
- * A holder that has done no I/O for a while waits on a peer that does not
- * answer (a frozen host) and is not waited for: a session after `stallMs`, an
- * update after `updateStallMs` (it is ended after a few seconds without I/O,
- * see SyncEngine.updateOne; until then a check marking the very file it was
- * sending could see that mark dropped when the update completes).
+ * A session that has done no I/O for `stallMs` waits on a sender that does
+ * not answer (a frozen host) and is not waited for. An update is waited for
+ * until it ends, however long it is silent: csync2 deletes a file's dirty entry
+ * after sending the state it read before, so a check beside it could mark a
+ * newer change that the update then drops for that peer (csync2's update.c).
+ * A silent update ends itself: SyncEngine runs it with an idle timeout.
  */
 export interface SessionGateOptions {
   /** Bytes the process has read and written so far (undefined once it is gone). */
   ioCount: (pid: number) => number | undefined;
-  /** A session without I/O for this long is not waited for. @default 2000 */
+  /** A session without I/O for this long is not waited for. @default 5000 */
   stallMs?: number;
-  /** An update without I/O for this long is not waited for (it waits on its peer). @default 1000 */
-  updateStallMs?: number;
   /** How often a waiter looks for a stalled holder. @default 100 */
   pollMs?: number;
   now?: () => number;
@@ -67,13 +66,11 @@ export class SessionGate {
   /** Sessions admitted since start (the INCOMING hold counts them). */
   sessionsServed = 0;
   private readonly stallMs: number;
-  private readonly updateStallMs: number;
   private readonly pollMs: number;
   private readonly now: () => number;
 
   constructor(private readonly options: SessionGateOptions) {
-    this.stallMs = options.stallMs ?? 2000;
-    this.updateStallMs = options.updateStallMs ?? 1000;
+    this.stallMs = options.stallMs ?? 5000;
     this.pollMs = options.pollMs ?? 100;
     this.now = options.now ?? Date.now;
   }
@@ -174,11 +171,10 @@ export class SessionGate {
     return holder;
   }
 
-  /** Holders of `use` that did I/O lately (a stalled one waits on a peer that does not answer). */
+  /** Holders of `use` still to be waited for: every update, and the sessions that did I/O lately. */
   private active(use: GateUse): number {
-    const stallMs = use === 'update' ? this.updateStallMs : this.stallMs;
     let count = 0;
-    for (const holder of this.holders) if (holder.use === use && holder.progress.idleMs() < stallMs) count++;
+    for (const holder of this.holders) if (holder.use === use && (use === 'update' || holder.progress.idleMs() < this.stallMs)) count++;
     return count;
   }
 

@@ -93,7 +93,8 @@ export class SyncEngine {
         : [new PeerUpdater({
           ...common,
           peer: undefined,
-          update: () => options.client.update(),
+          // Ended when silent, like a peer's own update: a check waits for it (SessionGate).
+          update: () => options.client.update(undefined, { idleTimeoutMs: options.answerMs ?? 5000 }),
           apply: (run) => this.results.applyAll(run, false),
           // The earliest backoff among the peers still waiting: one that got its changes has none.
           retryAt: () => earliestRetry(this.peers),
