@@ -25,7 +25,7 @@ export interface Csync2ClientOptions {
 /** Orders this node's checks, its updates and the peers' sessions (SessionGate). */
 export interface CheckGate {
   exclusive<T>(work: () => Promise<T>): Promise<T>;
-  update<T>(work: (ticket: { setPid(pid: number | undefined): void }) => Promise<T>): Promise<T>;
+  update<T>(work: () => Promise<T>): Promise<T>;
 }
 
 export interface Csync2Run {
@@ -59,8 +59,6 @@ function endWhenIdle(subprocess: { pid?: number | undefined; kill(signal?: NodeJ
 export interface Csync2RunOptions {
   /** A listing (`-M`, `-L`): its exit code 2 means "nothing listed", not a failure. */
   listing?: boolean;
-  /** Told the PID once csync2 started (the gate's stall rule watches it). */
-  onSpawn?: (pid: number | undefined) => void;
   /** End the call when it made no I/O progress for this long (a peer that does not answer). */
   idleTimeoutMs?: number;
   /** When the call began waiting for the gate: the debug line then says how long it waited. */
@@ -85,7 +83,7 @@ export class Csync2Client {
   }
 
   async run(args: readonly string[], how: Csync2RunOptions = {}): Promise<Csync2Run> {
-    const { listing = false, onSpawn, idleTimeoutMs, queuedAt } = how;
+    const { listing = false, idleTimeoutMs, queuedAt } = how;
     const { children, passThrough, env, timeoutMs, log } = this.options;
     const argv = [...passThrough, ...args];
     const started = performance.now();
@@ -100,7 +98,6 @@ export class Csync2Client {
       maxBuffer: 64 * 1024 * 1024,
       all: true,
     });
-    onSpawn?.(subprocess.pid);
     const idle = idleTimeoutMs === undefined ? undefined : endWhenIdle(subprocess, idleTimeoutMs);
     const result = await subprocess;
     const endedIdle = idle?.stop() ?? false;
@@ -179,7 +176,7 @@ export class Csync2Client {
     const gate = options.gated === false ? undefined : this.options.gate;
     if (!gate) return this.run(args, { idleTimeoutMs: options.idleTimeoutMs });
     const queued = performance.now();
-    return gate.update((ticket) => this.run(args, { onSpawn: (pid) => ticket.setPid(pid), idleTimeoutMs: options.idleTimeoutMs, queuedAt: queued }));
+    return gate.update(() => this.run(args, { idleTimeoutMs: options.idleTimeoutMs, queuedAt: queued }));
   }
 
   /** `csync2 -x`: check everything and update all peers. */

@@ -90,11 +90,11 @@ export class SessionGate {
     }
   }
 
-  /** Runs `work` (an update to a peer) while no check runs; `setPid` lets the gate see it stall. */
-  async update<T>(work: (ticket: Pick<GateTicket, 'setPid'>) => Promise<T>): Promise<T> {
+  /** Runs `work` (an update to a peer) while no check runs; a check waits for it to end. */
+  async update<T>(work: () => Promise<T>): Promise<T> {
     const ticket = await this.acquire('update');
     try {
-      return await work(ticket);
+      return await work();
     } finally {
       ticket.end();
     }

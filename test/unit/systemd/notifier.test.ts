@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -134,7 +134,8 @@ describe('sd_notify through systemd-notify, on a fake NOTIFY_SOCKET', () => {
   });
 });
 
-test('a missing systemd-notify is reported once, never thrown', async () => {
+/** A NotifySender whose log lines are kept as text. */
+function loggedSender(command: string): { sender: NotifySender; output: () => string } {
   let output = '';
   const stream = new Writable({
     write(chunk, _encoding, done) {
@@ -142,28 +143,28 @@ test('a missing systemd-notify is reported once, never thrown', async () => {
       done();
     },
   });
-  const sender = new NotifySender({ socket: '/nonexistent.sock', log: createLogger({ debug: false, format: 'text', stream }), command: 'no-such-systemd-notify' });
+  const sender = new NotifySender({ socket: '/nonexistent.sock', log: createLogger({ debug: false, format: 'text', stream }), command });
+  return { sender, output: () => output };
+}
+
+test('a missing systemd-notify is reported once, never thrown', async () => {
+  const { sender, output } = loggedSender('no-such-systemd-notify');
   await sender.send(['READY=1']);
   await sender.send(['STATUS=x']);
   await sender.flush();
-  assert.equal(output.match(/is not installed/g)?.length, 1, output);
+  assert.equal(output().match(/is not installed/g)?.length, 1, output());
 });
 
-test('a systemd-notify that cannot be started says why, once per cause', async () => {
-  let output = '';
-  const stream = new Writable({
-    write(chunk, _encoding, done) {
-      output += String(chunk);
-      done();
-    },
-  });
+test('a systemd-notify that cannot be started says why, once per cause', async (t) => {
   // A file that exists but may not be executed: spawn fails with EACCES (root may run any file with an x bit, so none here).
-  const notExecutable = join(mkdtempSync(join(tmpdir(), 'inotify-csync-notify-')), 'systemd-notify');
+  const dir = mkdtempSync(join(tmpdir(), 'inotify-csync-notify-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const notExecutable = join(dir, 'systemd-notify');
   writeFileSync(notExecutable, '#!/bin/sh\nexit 0\n', { mode: 0o644 });
-  const sender = new NotifySender({ socket: '/nonexistent.sock', log: createLogger({ debug: false, format: 'text', stream }), command: notExecutable });
+  const { sender, output } = loggedSender(notExecutable);
   await sender.send(['STATUS=a']);
   await sender.send(['STATUS=b']);
   await sender.flush();
-  assert.equal(output.match(/could not be started: .*EACCES/g)?.length, 1, output);
-  assert.doesNotMatch(output, /exit code undefined/);
+  assert.equal(output().match(/could not be started: .*EACCES/g)?.length, 1, output());
+  assert.doesNotMatch(output(), /exit code undefined/);
 });
