@@ -46,11 +46,13 @@ export function selectScope(config: Csync2Config, options: ScopeOptions): SyncSc
   }
 
   const peers = collectPeers(selected, host);
+  const ownAddress = member.flatMap((g) => g.hosts).find((entry) => entry.name === host && entry.address !== undefined)?.address;
   const scope: SyncScope = {
     host,
     configFile: config.file,
     groups: selected.map((g) => g.name),
     peers,
+    sessionPeers: collectPeers(member, host).map((peer) => peer.name),
     pushes: selected.some((g) => !isLocalReadOnly(g, host)),
     patterns,
     watchRoots: watchRoots(includes.map((p) => p.pattern)),
@@ -59,6 +61,7 @@ export function selectScope(config: Csync2Config, options: ScopeOptions): SyncSc
     peerPrefixes: Object.fromEntries(peers.map((peer) => [peer.name, resolvePrefixes(config, (peer.host ?? peer.name).toLowerCase())])),
   };
   if (config.tempdir !== undefined) scope.tempdir = config.tempdir;
+  if (ownAddress !== undefined) scope.ownAddress = ownAddress;
   if (warnings.length > 0) scope.warnings = warnings;
   return scope;
 }

@@ -109,6 +109,13 @@ export interface SyncScope {
   groups: string[];
   /** Other hosts of those groups, each once, in order of first appearance. */
   peers: Peer[];
+  /**
+   * csync2 names of the other hosts of every group that lists this host (`-G`
+   * does not narrow it): the peers whose sessions this host's server takes.
+   */
+  sessionPeers: string[];
+  /** The `@address` of this host's own `host` entry, when given: where its csync2 server listens. */
+  ownAddress?: string;
   /** False when this host is read-only in every group it belongs to: it never runs `csync2 -u`. */
   pushes: boolean;
   /**

@@ -18,7 +18,7 @@ import { EventIntake } from '../watch/event-intake.js';
 import { RenamedDirectories } from '../watch/renamed-directories.js';
 import { InstanceLock, lockFilePath } from './instance-lock.js';
 import { CoalescedRun } from './coalesced-run.js';
-import { startCsync2Server } from './csync2-server.js';
+import { checkHostAddress, startCsync2Server } from './csync2-server.js';
 import { settingsLine, type ResolvedOptions } from './daemon-options.js';
 import { requireBinaries } from './preflight.js';
 import { withProgress } from './progress.js';
@@ -121,6 +121,7 @@ export class Daemon extends EventEmitter<DaemonEvents> {
     const scope = await loadScope(options);
     this.scope = scope;
     for (const line of describeScope(scope)) log.withTag('config').info(`CONFIG: ${line}`);
+    await checkHostAddress(scope);
 
     this.queue.prepareDirectory();
     const diedPid = await this.lock.acquire(options.csync2.host);
@@ -129,7 +130,7 @@ export class Daemon extends EventEmitter<DaemonEvents> {
     const unfinished = diedPid === undefined ? [] : lastQueuedPaths(this.queue.path, options.numLinesUntilReset);
     this.queue.open();
 
-    if (options.runServer) this.server = await startCsync2Server(options.csync2, this.children, log.withTag('server'));
+    if (options.runServer) this.server = await startCsync2Server(options.csync2, scope, this.children, log.withTag('server'));
 
     const { client, engine, loop } = await buildSyncPipeline({
       options,
@@ -213,6 +214,7 @@ export class Daemon extends EventEmitter<DaemonEvents> {
       }
       const old = this.watches.swap(watchers);
       this.scope = scope;
+      await this.server?.setPeers(scope.sessionPeers);
       await old?.stop();
       log.info('CONFIG: reloaded on SIGHUP');
       for (const line of describeScope(scope)) log.info(`CONFIG: ${line}`);
@@ -287,6 +289,7 @@ export class Daemon extends EventEmitter<DaemonEvents> {
       intake: this.intake,
       peers: this.engine?.peers ?? [],
       metrics: this.metrics,
+      server: this.server,
     });
   }
 }

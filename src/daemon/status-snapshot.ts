@@ -1,5 +1,6 @@
 import type { SyncHistograms, SyncMetrics } from '../metrics/sync-metrics.js';
 import type { QueueFile } from '../queue/queue-file.js';
+import type { ListenerStats } from '../sync/listener-stats.js';
 import type { PeerHealth } from '../sync/peer-health.js';
 import { VERSION } from '../version.js';
 import type { EventIntake } from '../watch/event-intake.js';
@@ -49,6 +50,8 @@ export interface DaemonStatus {
     appended: number;
   };
   counters: SyncLoopStats & { events: number; overflows: number };
+  /** The csync2 port: connections refused or cut short (absent with --no-server). */
+  server?: ListenerStats;
   peers: PeerStatus[];
   /** Durations and the sync latency, for `status --json` and the metrics file. */
   histograms: SyncHistograms;
@@ -74,6 +77,7 @@ export interface StatusSources {
   intake: Pick<EventIntake, 'events' | 'overflows'>;
   peers: readonly PeerHealth[];
   metrics: Pick<SyncMetrics, 'delivery' | 'histograms'>;
+  server?: { stats: ListenerStats };
 }
 
 /** The status file's content, taken now. */
@@ -104,6 +108,7 @@ export function takeStatusSnapshot(from: StatusSources): DaemonStatus {
       appended: queue.appended,
     },
     counters: { ...(loop?.stats ?? { batches: 0, pathsSynced: 0, fullSyncs: 0, resets: 0 }), events: from.intake.events, overflows: from.intake.overflows },
+    ...(from.server ? { server: { ...from.server.stats } } : {}),
     peers: from.peers.map((peer) => ({
       name: peer.name,
       readOnly: peer.readOnly,

@@ -44,6 +44,21 @@ function histogramSamples(histogram: HistogramSnapshot): Sample[] {
 
 const seconds = (epochMs: number): number => epochMs / 1000;
 
+/** The csync2 port: connections turned away before csync2 saw them, and sessions cut short. */
+function serverFamilies(server: NonNullable<DaemonStatus['server']>): Family[] {
+  const reason = (name: string, value: number): Sample => ({ labels: { reason: name }, value });
+  return [
+    {
+      name: 'server_connections_refused_total',
+      type: 'counter',
+      help: 'Connections to the csync2 port closed before any session: not a peer\'s address, too many open, or silent past the first-request deadline.',
+      samples: [reason('not_a_peer', server.refused), reason('too_many', server.overCap), reason('silent', server.silent)],
+    },
+    { name: 'server_sessions_ended_total', type: 'counter', help: 'csync2 sessions the daemon ended: no answer to a first request, no progress, or the time limit.', samples: [{ value: server.ended }] },
+    { name: 'server_sessions_long_total', type: 'counter', help: 'csync2 sessions that ran longer than 5 s (local checks may have waited for them).', samples: [{ value: server.long }] },
+  ];
+}
+
 /** The families, in the order they are written; a family without samples is left out. */
 function families(status: DaemonStatus): Family[] {
   const peer = (name: string): Labels => ({ peer: name });
@@ -83,6 +98,7 @@ function families(status: DaemonStatus): Family[] {
     { name: 'queue_resets_total', type: 'counter', help: 'Times the queue file was emptied after num_lines_until_reset records.', samples: [{ value: counters.resets }] },
     { name: 'inotify_events_total', type: 'counter', help: 'Events read from inotifywait, before filtering.', samples: [{ value: counters.events }] },
     { name: 'inotify_overflows_total', type: 'counter', help: 'Kernel inotify queue overflows (each one is followed by a full sync).', samples: [{ value: counters.overflows }] },
+    ...(status.server ? serverFamilies(status.server) : []),
     { name: 'batch_duration_seconds', type: 'histogram', help: 'Time a batch took: csync2 -cr of its paths (and rsync for a large one); the peer updates run after it, on their own.', samples: histogramSamples(histograms.batchDurationSeconds) },
     { name: 'full_sync_duration_seconds', type: 'histogram', help: 'Time a full sync took (csync2 -cr /, or csync2 -x).', samples: histogramSamples(histograms.fullSyncDurationSeconds) },
     {

@@ -55,6 +55,14 @@ export function formatStatus(status: DaemonStatus, now: number): string {
   lines.push(
     `${label('counters')}${plural(counters.batches, 'batch', 'batches')}, ${plural(counters.pathsSynced, 'path')} synced, ${plural(counters.fullSyncs, 'full sync', 'full syncs')}, ${plural(counters.resets, 'queue reset')}, ${plural(counters.events, 'inotify event')}, ${plural(counters.overflows, 'overflow')} since start`,
   );
+  if (status.server) {
+    const server = status.server;
+    const cut = server.lastCutShort ? `; last: ${server.lastCutShort.replace(/ at (\d+)$/, (_, at: string) => ` ${relativeTime(Number(at), now)}`)}` : '';
+    const refused = server.lastRefused ? ` (last ${server.lastRefused.replace(/ at (\d+)$/, (_, at: string) => `, ${relativeTime(Number(at), now)}`)})` : '';
+    lines.push(
+      `${label('csync2 port')}${plural(server.refused, 'connection')} from strangers refused${refused}, ${server.overCap} over the cap, ${server.silent} silent; ${plural(server.ended, 'session')} ended, ${server.long} long${cut}`,
+    );
+  }
   if (status.memory) {
     const mb = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
     lines.push(`${label('memory')}RSS ${mb(status.memory.rssBytes)} (JS heap in use ${mb(status.memory.heapUsedBytes)}), inotifywait and csync2 not counted`);

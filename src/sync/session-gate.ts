@@ -32,6 +32,10 @@ export interface SessionGateOptions {
   ioCount: (pid: number) => number | undefined;
   /** A session without I/O for this long is not waited for. @default 5000 */
   stallMs?: number;
+  /** Whether the session's csync2 has answered its peer yet (it does at once for a real peer). */
+  answered?: (pid: number) => boolean;
+  /** A session that has not answered its peer after this long is not waited for. @default 2000 */
+  unansweredStallMs?: number;
   /** How often a waiter looks for a stalled holder. @default 100 */
   pollMs?: number;
   now?: () => number;
@@ -42,6 +46,9 @@ export type GateUse = 'check' | 'session' | 'update';
 interface Holder {
   use: GateUse;
   progress: IoProgress;
+  pid?: number;
+  since: number;
+  answered: boolean;
 }
 
 /** The gate held for one use; `setPid` once its process runs, `end()` once it exited. */
@@ -66,11 +73,13 @@ export class SessionGate {
   /** Sessions admitted since start (the INCOMING hold counts them). */
   sessionsServed = 0;
   private readonly stallMs: number;
+  private readonly unansweredStallMs: number;
   private readonly pollMs: number;
   private readonly now: () => number;
 
   constructor(private readonly options: SessionGateOptions) {
     this.stallMs = options.stallMs ?? 5000;
+    this.unansweredStallMs = options.unansweredStallMs ?? 2000;
     this.pollMs = options.pollMs ?? 100;
     this.now = options.now ?? Date.now;
   }
@@ -107,7 +116,11 @@ export class SessionGate {
     });
     let ended = false;
     return {
-      setPid: (pid) => holder.progress.watch(pid),
+      setPid: (pid) => {
+        holder.pid = pid;
+        holder.since = this.now();
+        holder.progress.watch(pid);
+      },
       end: () => {
         if (ended) return;
         ended = true;
@@ -166,16 +179,22 @@ export class SessionGate {
 
   /** A holder counts from the moment its waiter is woken, so the next pump sees it. */
   private hold(use: GateUse): Holder {
-    const holder: Holder = { use, progress: new IoProgress(this.now, this.options.ioCount) };
+    const holder: Holder = { use, progress: new IoProgress(this.now, this.options.ioCount), since: this.now(), answered: this.options.answered === undefined };
     this.holders.add(holder);
     return holder;
   }
 
-  /** Holders of `use` still to be waited for: every update, and the sessions that did I/O lately. */
+  /** Holders of `use` still to be waited for: every update, and the sessions that did I/O lately (and answered their peer in time). */
   private active(use: GateUse): number {
     let count = 0;
-    for (const holder of this.holders) if (holder.use === use && (use === 'update' || holder.progress.idleMs() < this.stallMs)) count++;
+    for (const holder of this.holders) if (holder.use === use && (use === 'update' || this.sessionAtWork(holder))) count++;
     return count;
+  }
+
+  private sessionAtWork(holder: Holder): boolean {
+    if (holder.progress.idleMs() >= this.stallMs) return false;
+    if (!holder.answered && holder.pid !== undefined) holder.answered = this.options.answered?.(holder.pid) ?? true;
+    return holder.answered || this.now() - holder.since < this.unansweredStallMs;
   }
 
   /** While someone waits, look again now and then: a holder may have stalled. */
