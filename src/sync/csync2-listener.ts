@@ -78,7 +78,7 @@ export class Csync2Listener {
 
   /** Binds to the first of the addresses that accepts the bind; the error names the fix when the port is taken. */
   async start(): Promise<void> {
-    const { addresses, port, host } = this.options;
+    const { addresses, port } = this.options;
     await this.peers.setNames(this.options.peers);
     let lastError: unknown;
     for (const address of addresses) {
@@ -106,7 +106,7 @@ export class Csync2Listener {
     const fix = code === 'EADDRINUSE'
       ? ': another csync2 server (csync2 -ii, inetd or xinetd, systemd\'s csync2.socket) already listens there; stop it (the inetd entry of Debian\'s csync2: update-inetd --disable csync2), or run with --no-server to keep it'
       : '';
-    throw new InotifyCsyncError(`cannot listen for csync2 peers of ${host} on ${addresses.join(' or ')} port ${port} (${(lastError as Error | undefined)?.message ?? 'no address'})${fix}`, { cause: lastError });
+    throw new InotifyCsyncError(`cannot listen for csync2 peers on ${addresses.join(' or ')} port ${port} (${(lastError as Error | undefined)?.message ?? 'no address'})${fix}`, { cause: lastError });
   }
 
   /** One connection: screened, then the gate, then `csync2 -i` on the socket under its limits. */
