@@ -169,3 +169,46 @@ test('sessionsServed counts ended sessions (the INCOMING hold reads it)', async 
   h.end('s1');
   assert.equal(h.gate.sessionsServed, 1);
 });
+
+test('a session whose csync2 has not answered its peer is waited for 2 s at most, an answered one until it stalls', async () => {
+  let now = 0;
+  const io = new Map<number, number>();
+  const answered = new Set<number>();
+  const gate = new SessionGate({ ioCount: (pid) => io.get(pid), answered: (pid) => answered.has(pid), stallMs: 5000, unansweredStallMs: 2000, pollMs: 5, now: () => now });
+  const silent = await gate.acquire('session');
+  silent.setPid(301);
+  io.set(301, 10);
+  let checked = false;
+  const check = gate.acquire('check').then((ticket) => {
+    checked = true;
+    return ticket;
+  });
+  await settle();
+  now = 1900;
+  io.set(301, 11);
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  assert.equal(checked, false, 'within 2 s the unanswered session is waited for');
+  now = 2100;
+  io.set(301, 12);
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  assert.equal(checked, true, 'past 2 s without an answer it no longer holds the check, though its counters move');
+  (await check).end();
+  silent.end();
+
+  const talking = await gate.acquire('session');
+  talking.setPid(302);
+  answered.add(302);
+  io.set(302, 50);
+  let checkedAgain = false;
+  void gate.acquire('check').then((ticket) => {
+    checkedAgain = true;
+    ticket.end();
+  });
+  now = 6000;
+  io.set(302, 60);
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  assert.equal(checkedAgain, false, 'an answered session with progress is waited for past 2 s');
+  talking.end();
+  await settle();
+  assert.equal(checkedAgain, true);
+});
