@@ -105,7 +105,7 @@ export class Csync2Client {
     // csync2 prints some errors on stdout (e.g. "Found .../csync2.lock"): classify on both.
     const stderr = String(result.all ?? result.stderr ?? '');
     const outcome: Csync2Outcome = endedIdle
-      ? { kind: 'timeout', detail: `no answer: no progress for ${Math.round((idleTimeoutMs ?? 0) / 1000)} s, ended` }
+      ? { kind: 'timeout', detail: `no answer: no progress for ${Math.round((idleTimeoutMs ?? 0) / 1000)} s, ended (the peer may be frozen, or its server busy or held by another connection: the peer's own log names the cause)` }
       : classifyCsync2Exit(exitOf(result, stderr), listing);
     const durationMs = performance.now() - started;
     const waited = queuedAt === undefined ? '' : ` after ${Math.round(started - queuedAt)} ms at the gate`;
