@@ -63,6 +63,18 @@ describe('bad input', () => {
     assert.match(result.stderr.trim(), /^inotify-csync: no group in .*csync2\.cfg lists host '127\.0\.0\.9'/);
   });
 
+  test('-N resolving to loopback while a peer is elsewhere (Debian\'s 127.0.1.1 line): exit 1 naming the /etc/hosts fix, before any connection', async () => {
+    // 192.0.2.10 is a documentation address: the daemon refuses before it would ever connect to it.
+    const config = join(work, 'loopback-name.cfg');
+    await mkdir(join(work, 'tree-lo'), { recursive: true });
+    await writeFile(config, `nossl * *;\ngroup g { host localhost 192.0.2.10; key ${join(cluster.etcDir, 'csync2.key')}; include ${join(work, 'tree-lo')}; }\n`);
+    const args = ['-N', 'localhost', '-D', cluster.node(0).db, '-p', String(cluster.port), '--config', config, '--queue-file', join(work, 'qlo', 'queue'), '--disable-rsync'];
+    const result = await runCli(args, { env: env() });
+    assert.equal(result.exitCode, 1, result.stderr);
+    assert.match(result.stderr.trim(), /^inotify-csync: this host's csync2 name localhost resolves to [^ ]+ \(loopback\) while peer 192\.0\.2\.10 is at 192\.0\.2\.10: csync2 connects from that loopback address and the peers refuse it; in \/etc\/hosts map localhost to this host's network address/);
+    assert.equal(result.stderr.trim().split('\n').length, 1);
+  });
+
   test('a config with no include, and one whose include path does not exist', async () => {
     const noInclude = join(work, 'noinclude.cfg');
     await writeFile(noInclude, 'group g { host 127.0.0.2 127.0.0.3; key /k; }\n');
