@@ -2,9 +2,10 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { describe, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import { execa } from 'execa';
-import { CLI_ENTRY } from '../../src/cluster/daemon-process.js';
+import { CLI_ENTRY, DaemonProcess } from '../../src/cluster/daemon-process.js';
+import { LocalCluster } from '../../src/cluster/local-cluster.js';
 import type { DaemonStatus } from '../../src/daemon/status-snapshot.js';
 import { Attack, attacks } from '../helpers/attacker.js';
 import { useDaemonCluster } from '../helpers/daemon-cluster.js';
@@ -120,5 +121,57 @@ describe('the csync2 port under attack', () => {
       await Promise.all(idle.map((attack) => attack.stop()));
     }
     assert.ok(most <= 2, `idle connections started no pile of csync2 -i sessions: at most ${most} at once`);
+  });
+});
+
+// Before, a connection made while the daemon started held its start-up full
+// sync, and so systemd's READY=1, for as long as the attack lasted.
+describe('the csync2 port under attack during start-up', () => {
+  let cluster: LocalCluster;
+  const daemons: DaemonProcess[] = [];
+  const opened: Attack[] = [];
+
+  before(async () => {
+    cluster = await LocalCluster.create({ nodes: 2 });
+  });
+  after(async () => {
+    await Promise.all(opened.map((attack) => attack.stop()));
+    await Promise.all(daemons.map((daemon) => daemon.stop()));
+    await cluster.destroy();
+  });
+
+  test('trickling connections made as the port opens do not hold the start-up full sync', async () => {
+    const a = cluster.node(0).host;
+    const b = cluster.node(1).host;
+    await writeFile(join(cluster.node(0).dir, 'before-start.txt'), 'made before the start\n');
+    let attacking = true;
+    // Connect, from a stranger's and from the peer's address, the moment the port opens.
+    const attacker = (async () => {
+      for (const from of ['127.0.0.77', b]) {
+        while (attacking) {
+          const attack = new Attack({ from, to: a, port: cluster.port, mode: 'trickle', everyMs: 300, maxMs: 40_000 });
+          const connected = await new Promise<boolean>((resolve) => {
+            attack.socket.once('connect', () => resolve(true));
+            attack.socket.once('error', () => resolve(false));
+          });
+          if (connected) {
+            opened.push(attack);
+            break;
+          }
+          await attack.stop();
+          await new Promise((resolve) => setTimeout(resolve, 10));
+        }
+      }
+    })();
+    const started = Date.now();
+    daemons.push(DaemonProcess.start(cluster, 0), DaemonProcess.start(cluster, 1));
+    await Promise.all(daemons.map((daemon) => daemon.ready(20_000)));
+    const readyAfter = Date.now() - started;
+    attacking = false;
+    await attacker;
+    console.log(`both daemons ready ${readyAfter} ms after start, with ${opened.length} trickling connection(s) made as the port opened`);
+    assert.ok(opened.length >= 1, 'the attack connected during start-up');
+    await waitFor(() => holds(join(cluster.node(1).dir, 'before-start.txt'), 'made before the start\n'), 'the file made before the start on the peer', 5000);
+    assert.ok(readyAfter < 15_000, `start-up took ${readyAfter} ms under the attack`);
   });
 });
