@@ -1,3 +1,4 @@
+import { dirname } from 'node:path';
 import { EventEmitter } from 'node:events';
 import { existsSync } from 'node:fs';
 import { describeScope } from '../config/index.js';
@@ -8,7 +9,7 @@ import { ChildProcesses } from '../process/child-processes.js';
 import { IdleCollector } from '../process/idle-gc.js';
 import { QueueFile } from '../queue/queue-file.js';
 import { lastQueuedPaths } from '../queue/read-batch.js';
-import { journalModeAdvice } from '../sync/csync2-database.js';
+import { csync2DatabasePath, databaseBackend, journalModeAdvice, redactDatabase } from '../sync/csync2-database.js';
 import type { Csync2Listener } from '../sync/csync2-listener.js';
 import { IncomingRsync } from '../sync/incoming-rsync.js';
 import type { SyncEngine } from '../sync/sync-engine.js';
@@ -19,6 +20,8 @@ import { RenamedDirectories } from '../watch/renamed-directories.js';
 import { InstanceLock, lockFilePath } from './instance-lock.js';
 import { CoalescedRun } from './coalesced-run.js';
 import { checkHostAddress, startCsync2Server } from './csync2-server.js';
+import { hidePgsqlPassword, redactOwnCommandLine } from './database-password.js';
+import { probeDatabase } from '../sync/database-probe.js';
 import { settingsLine, type ResolvedOptions } from './daemon-options.js';
 import { requireBinaries } from './preflight.js';
 import { withProgress } from './progress.js';
@@ -81,7 +84,8 @@ export class Daemon extends EventEmitter<DaemonEvents> {
   readonly startedAt = Date.now();
 
   constructor(
-    readonly options: ResolvedOptions,
+    /** The settings; at start a `-D` password moves out of csync2's command lines (hidePgsqlPassword). */
+    public options: ResolvedOptions,
     private readonly log: Logger,
   ) {
     super();
@@ -115,7 +119,8 @@ export class Daemon extends EventEmitter<DaemonEvents> {
 
   /** Starts everything and runs the start-up full sync; resolves when the daemon is running. */
   async start(): Promise<void> {
-    const { options, log } = this;
+    const { log } = this;
+    let { options } = this;
     log.info(settingsLine(options));
     requireBinaries(['inotifywait', 'csync2', ...(options.rsyncThreshold !== undefined ? ['rsync'] : [])]);
     const scope = await loadScope(options);
@@ -125,6 +130,9 @@ export class Daemon extends EventEmitter<DaemonEvents> {
 
     this.queue.prepareDirectory();
     const diedPid = await this.lock.acquire(options.csync2.host);
+    options = this.options = this.keepDatabasePasswordPrivate(options);
+    await probeDatabase({ children: this.children, passThrough: options.csync2.passThrough, database: options.csync2.database });
+    log.withTag('config').info(`CONFIG: csync2's database: ${databaseBackend(options.csync2.database)} (${redactDatabase(options.csync2.database) ?? csync2DatabasePath(options.csync2.host, undefined, options.csync2.configName)})`);
     // A daemon killed mid-batch may have had csync2 clear a dirty entry the peer never got:
     // its queue still names what it was sending, so those paths are sent again.
     const unfinished = diedPid === undefined ? [] : lastQueuedPaths(this.queue.path, options.numLinesUntilReset);
@@ -276,10 +284,21 @@ export class Daemon extends EventEmitter<DaemonEvents> {
     this.emit('state', next);
   }
 
+  /** A password in `-D pgsql://…` goes to a 0600 libpq password file beside the queue, off every command line. */
+  private keepDatabasePasswordPrivate(options: ResolvedOptions): ResolvedOptions {
+    const hidden = hidePgsqlPassword(options.csync2, dirname(options.queueFile));
+    redactOwnCommandLine();
+    if (!hidden.passFile) return options;
+    process.env.PGPASSFILE = hidden.passFile;
+    this.log.withTag('config').info(`CONFIG: the database password of -D is kept in ${hidden.passFile} (0600) for csync2, not on its command lines`);
+    return { ...options, csync2: hidden.csync2 };
+  }
+
   /** What `status` shows, taken now. */
   snapshot(): DaemonStatus {
     return takeStatusSnapshot({
       host: this.options.csync2.host,
+      database: databaseBackend(this.options.csync2.database),
       state: this.state,
       startedAt: this.startedAt,
       watchedRoots: this.scope?.watchRoots ?? [],

@@ -1,5 +1,6 @@
 import type { SyncHistograms, SyncMetrics } from '../metrics/sync-metrics.js';
 import type { QueueFile } from '../queue/queue-file.js';
+import type { DatabaseBackend } from '../sync/csync2-database.js';
 import type { ListenerStats } from '../sync/listener-stats.js';
 import type { PeerHealth } from '../sync/peer-health.js';
 import { VERSION } from '../version.js';
@@ -29,6 +30,8 @@ export interface DaemonStatus {
   pid: number;
   version: string;
   host: string;
+  /** csync2's database: an SQLite file, or a PostgreSQL or MariaDB server (`-D pgsql://`, `mysql://`). */
+  database?: DatabaseBackend;
   state: 'starting' | 'running' | 'draining' | 'stopped';
   startedAt: number;
   /** Epoch ms when this snapshot was taken. */
@@ -68,6 +71,7 @@ export interface DaemonStatus {
 /** What a snapshot is taken from: the running daemon's parts (any may not exist yet during start-up). */
 export interface StatusSources {
   host: string;
+  database?: DatabaseBackend;
   state: DaemonStatus['state'];
   startedAt: number;
   watchedRoots: string[];
@@ -94,6 +98,7 @@ export function takeStatusSnapshot(from: StatusSources): DaemonStatus {
     pid: process.pid,
     version: VERSION,
     host: from.host,
+    ...(from.database ? { database: from.database } : {}),
     state: from.state,
     startedAt: from.startedAt,
     updatedAt: Date.now(),

@@ -64,7 +64,7 @@ function families(status: DaemonStatus): Family[] {
   const peer = (name: string): Labels => ({ peer: name });
   const { counters, queue, histograms } = status;
   return [
-    { name: 'info', type: 'gauge', help: 'The running daemon, always 1: its version and csync2 host name as labels.', samples: [{ labels: { version: status.version, host: status.host }, value: 1 }] },
+    { name: 'info', type: 'gauge', help: 'The running daemon, always 1: its version, csync2 host name and csync2 database backend as labels.', samples: [{ labels: { version: status.version, host: status.host, ...(status.database ? { database: status.database } : {}) }, value: 1 }] },
     {
       name: 'state',
       type: 'gauge',

@@ -28,7 +28,7 @@ export function formatStatus(status: DaemonStatus, now: number): string {
   const label = (name: string): string => `  ${name.padEnd(11)}`;
   const lines: string[] = [];
   lines.push(
-    `inotify-csync ${status.version} for host ${status.host}: ${status.state}, PID ${status.pid}, up ${formatDuration(now - status.startedAt)} (since ${new Date(status.startedAt).toISOString()})`,
+    `inotify-csync ${status.version} for host ${status.host}${status.database ? ` (csync2 on ${status.database})` : ''}: ${status.state}, PID ${status.pid}, up ${formatDuration(now - status.startedAt)} (since ${new Date(status.startedAt).toISOString()})`,
   );
   const roots = status.watchedRoots.length > 0 ? status.watchedRoots.join(', ') : '(none yet)';
   const watches = status.watchCount !== undefined ? `, ${plural(status.watchCount, 'inotify watch', 'inotify watches')}` : '';

@@ -53,3 +53,74 @@ export function journalModeAdvice(csync2: { host: string; database?: string; con
   if (path === undefined || sqliteJournalMode(path) !== 'rollback') return undefined;
   return `csync2's database ${path} uses SQLite's rollback journal; with every node writing, WAL mode shortens csync2's lock waits (README, "Several nodes writing"): switch it once with sqlite3 ${path} 'PRAGMA journal_mode=WAL;'`;
 }
+
+/** Which kind of database csync2 uses for `-D` (csync2's db.c: a URL's scheme, else an SQLite directory). */
+export type DatabaseBackend = 'sqlite' | 'pgsql' | 'mysql';
+
+export function databaseBackend(database?: string): DatabaseBackend {
+  const scheme = /^(\w+):\/\//.exec(database ?? '')?.[1];
+  if (scheme === 'pgsql') return 'pgsql';
+  if (scheme === 'mysql') return 'mysql';
+  return 'sqlite';
+}
+
+/** A server database URL split as csync2's csync_parse_url splits it: `scheme://[user[:password]@]host[:port]/[database]`. */
+export interface DatabaseUrl {
+  scheme: 'pgsql' | 'mysql';
+  user?: string;
+  password?: string;
+  host: string;
+  port?: number;
+  database?: string;
+}
+
+export function parseDatabaseUrl(database: string): DatabaseUrl | undefined {
+  const match = /^(pgsql|mysql):\/\/(.*)$/.exec(database);
+  if (!match) return undefined;
+  let rest = match[2] ?? '';
+  const url: DatabaseUrl = { scheme: match[1] as DatabaseUrl['scheme'], host: '' };
+  const at = rest.indexOf('@');
+  if (at >= 0) {
+    const credentials = rest.slice(0, at);
+    rest = rest.slice(at + 1);
+    const colon = credentials.indexOf(':');
+    url.user = colon >= 0 ? credentials.slice(0, colon) : credentials;
+    if (colon >= 0) url.password = credentials.slice(colon + 1);
+  }
+  const slash = rest.indexOf('/');
+  if (slash >= 0) {
+    if (slash + 1 < rest.length) url.database = rest.slice(slash + 1);
+    rest = rest.slice(0, slash);
+  }
+  const colon = rest.indexOf(':');
+  if (colon >= 0) {
+    const port = Number.parseInt(rest.slice(colon + 1), 10);
+    if (port > 0) url.port = port;
+    rest = rest.slice(0, colon);
+  }
+  url.host = rest;
+  return url;
+}
+
+/** The URL as csync2 takes it again, from its parts. */
+export function formatDatabaseUrl(url: DatabaseUrl): string {
+  const credentials = url.user === undefined ? '' : `${url.user}${url.password === undefined ? '' : `:${url.password}`}@`;
+  return `${url.scheme}://${credentials}${url.host}${url.port === undefined ? '' : `:${url.port}`}/${url.database ?? ''}`;
+}
+
+/** `-D` for the log, the status file and the CONFIG line: a password becomes `***`. */
+export function redactDatabase(database: string | undefined): string | undefined {
+  if (database === undefined) return undefined;
+  const url = parseDatabaseUrl(database);
+  if (!url || url.password === undefined) return database;
+  return formatDatabaseUrl({ ...url, password: '***' });
+}
+
+/** Every `-D` value in an argument list redacted (`-D URL` and `-DURL`). */
+export function redactArgs(args: readonly string[]): string[] {
+  return args.map((arg, index) => {
+    if (args[index - 1] === '-D') return redactDatabase(arg) ?? arg;
+    if (arg.startsWith('-D') && arg.length > 2) return `-D${redactDatabase(arg.slice(2)) ?? ''}`;
+    return arg;
+  });
+}

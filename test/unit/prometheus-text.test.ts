@@ -5,7 +5,7 @@ import { parsePrometheusText, SAMPLE_LINE } from '../helpers/prometheus-text.js'
 import { fixedStatus } from './metrics-fixture.js';
 
 test('a fixed snapshot gives exactly this text', () => {
-  assert.equal(renderMetrics(fixedStatus()), `# HELP inotify_csync_info The running daemon, always 1: its version and csync2 host name as labels.
+  assert.equal(renderMetrics(fixedStatus()), `# HELP inotify_csync_info The running daemon, always 1: its version, csync2 host name and csync2 database backend as labels.
 # TYPE inotify_csync_info gauge
 inotify_csync_info{version="0.1.0",host="host1"} 1
 # HELP inotify_csync_state The daemon state: 1 for the current one (starting, running, draining).
@@ -117,4 +117,16 @@ test('the parser used by the integration test refuses a line that is not a sampl
   assert.equal(parsePrometheusText(renderMetrics(fixedStatus())).get('inotify_csync_peer_up{peer="host2"}'), 1);
   assert.throws(() => parsePrometheusText('inotify_csync_x{peer=host2} 1\n'), /not a Prometheus sample line/);
   assert.throws(() => parsePrometheusText('inotify_csync_x 1 2 3\n'), /not a Prometheus sample line/);
+});
+
+test('the database backend is a label of info, and the csync2 port counts refusals by reason', () => {
+  const status = { ...fixedStatus(), database: 'pgsql' as const, server: { refused: 3, silent: 2, overCap: 1, ended: 4, long: 5 } };
+  const text = renderMetrics(status);
+  assert.match(text, /^inotify_csync_info\{version="[^"]+",host="[^"]+",database="pgsql"\} 1$/m);
+  assert.match(text, /^inotify_csync_server_connections_refused_total\{reason="not_a_peer"\} 3$/m);
+  assert.match(text, /^inotify_csync_server_connections_refused_total\{reason="too_many"\} 1$/m);
+  assert.match(text, /^inotify_csync_server_connections_refused_total\{reason="silent"\} 2$/m);
+  assert.match(text, /^inotify_csync_server_sessions_ended_total 4$/m);
+  assert.match(text, /^inotify_csync_server_sessions_long_total 5$/m);
+  assert.doesNotMatch(renderMetrics(fixedStatus()), /server_/, 'no server families with --no-server');
 });

@@ -1,0 +1,72 @@
+import { closeSync, constants, fchmodSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { formatDatabaseUrl, parseDatabaseUrl, redactArgs } from '../sync/csync2-database.js';
+import type { Csync2Options } from './daemon-options.js';
+
+/** A field of a libpq password file: `:` and `\` escaped. */
+const pgpassField = (value: string): string => value.replace(/[\\:]/g, (char) => `\\${char}`);
+
+/** One line of libpq's password file for this URL's server and user, any database. */
+export function pgpassLine(url: { host: string; port?: number; user?: string; password?: string }): string {
+  return [url.host || 'localhost', String(url.port ?? 5432), '*', url.user ?? 'csync2', url.password ?? ''].map(pgpassField).join(':');
+}
+
+export interface HiddenPassword<T> {
+  csync2: T;
+  /** The libpq password file every csync2 child is given (PGPASSFILE); undefined when nothing was moved. */
+  passFile?: string;
+}
+
+/**
+ * csync2 puts `-D` in every child's command line, where any local user reads
+ * it (`ps`). A password in `-D pgsql://user:password@host/` is moved into a
+ * libpq password file in the private queue directory (0600), and csync2 is
+ * given the URL without it: libpq then finds it there (csync2 passes an
+ * empty password, and libpq looks an empty one up in PGPASSFILE).
+ * MariaDB's client library reads no such file when csync2 connects, so a
+ * `mysql://` password stays in the URL (the README says so).
+ */
+export function hidePgsqlPassword<T extends Csync2Options>(csync2: T, privateDir: string): HiddenPassword<T> {
+  const url = csync2.database === undefined ? undefined : parseDatabaseUrl(csync2.database);
+  if (!url || url.scheme !== 'pgsql' || url.password === undefined || url.password === '') return { csync2 };
+  const passFile = join(privateDir, 'pgpass');
+  writePrivateFile(passFile, `${pgpassLine(url)}\n`);
+  const bare = formatDatabaseUrl({ ...url, password: undefined });
+  const original = csync2.database as string;
+  const passThrough = csync2.passThrough.map((arg, index, all) => {
+    if (all[index - 1] === '-D' && arg === original) return bare;
+    if (arg === `-D${original}`) return `-D${bare}`;
+    return arg;
+  });
+  return { csync2: { ...csync2, database: bare, passThrough }, passFile };
+}
+
+/** Our own command line without any `-D` password, for `ps` (Linux lets a process rewrite it). */
+export function redactOwnCommandLine(argv: readonly string[] = process.argv): void {
+  const redacted = redactArgs(argv);
+  if (redacted.every((arg, index) => arg === argv[index])) return;
+  try {
+    process.title = redacted.join(' ');
+  } catch {
+    // not supported here: the README advises a password file
+  }
+}
+
+/** Written under a random name, created exclusively with mode 0600, then renamed into place. */
+function writePrivateFile(path: string, content: string): void {
+  const temp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
+  const fd = openSync(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
+  try {
+    fchmodSync(fd, 0o600);
+    writeSync(fd, content);
+  } finally {
+    closeSync(fd);
+  }
+  try {
+    renameSync(temp, path);
+  } catch (error) {
+    unlinkSync(temp);
+    throw error;
+  }
+}
