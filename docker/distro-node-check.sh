@@ -99,6 +99,12 @@ EOF
   # queue's directory, and status finds it.
   "$bin_a" status --queue-file "$W/qA/queue" >"$W/status.txt" 2>&1 || { cat "$W/status.txt"; fail "status of running node A did not exit 0"; }
   log "ok: status: $(head -n 1 "$W/status.txt")"
+  # A second daemon on node A's queue is refused, naming the running one.
+  local refused=0
+  "$bin_a" -N 127.0.0.2 -D "$W/dbA" --queue-file "$W/qA/queue" --disable-rsync --no-server >"$W/second.log" 2>&1 || refused=$?
+  [ "$refused" = 1 ] && grep -q "another inotify-csync (PID ${pids[0]}, uid 0) already runs" "$W/second.log" \
+    || { cat "$W/second.log"; fail "a second daemon on node A's queue was not refused (exit $refused)"; }
+  log "ok: a second daemon on the same queue: $(tail -n 1 "$W/second.log")"
   # Both daemons' node is Debian's: the process that runs each command.
   local pid exe
   for pid in "${pids[@]}"; do
