@@ -58,11 +58,7 @@ export function lockHeld(lockFile: string, table = '/proc/net/unix'): boolean | 
   if (paths === undefined) return undefined;
   const canonical = canonicalPath(lockFile);
   const bound = holderNamePattern(canonical, 'bind');
-  const legacy = `${canonical}.sock`;
-  return paths.some((path) => {
-    if (path !== legacy && !(dirname(path) === dirname(canonical) && bound.test(basename(path)))) return false;
-    return socketFileThere(path === legacy ? legacy : path.replace(/\.bind$/, '.sock'));
-  });
+  return paths.some((path) => dirname(path) === dirname(canonical) && bound.test(basename(path)) && socketFileThere(path.replace(/\.bind$/, '.sock')));
 }
 
 /** Whether a socket file is at `path`; true as well when this user may not look (the table is all there is to go on). */
@@ -74,11 +70,11 @@ function socketFileThere(path: string): boolean {
   }
 }
 
-/** The refusal when another daemon holds the lock: who it is, as far as its socket tells. */
+/** The refusal when another daemon holds the lock: who it is, as its socket tells. */
 function heldBy(holder: LockHolder, lockFile: string, host: string): InotifyCsyncError {
-  const pid = holder.pid ?? readLockPid(lockFile);
-  const who = `${pid === undefined ? '' : `PID ${pid}, `}uid ${holder.uid}`;
-  return new InotifyCsyncError(`another inotify-csync (${who}) already runs for host ${host} (lock file ${lockFile}): stop it first, or give this one its own --queue-file`);
+  return new InotifyCsyncError(
+    `another inotify-csync (PID ${holder.pid}, uid ${holder.uid}) already runs for host ${host} (lock file ${lockFile}): stop it first, or give this one its own --queue-file`,
+  );
 }
 
 /**
@@ -124,7 +120,7 @@ export class InstanceLock {
       const [holder] = await liveHolders(lockFile, socketFile);
       if (holder === undefined) break;
       this.withdraw();
-      if (attempt === START_RACE_ATTEMPTS || holder.pid === undefined || holder.pid === readLockPid(this.path)) throw heldBy(holder, this.path, host);
+      if (attempt === START_RACE_ATTEMPTS || holder.pid === readLockPid(this.path)) throw heldBy(holder, this.path, host);
       // Another daemon is starting too (the lock file does not name it yet): let one of us go first.
       await sleep(5 + Math.random() * 45);
     }

@@ -5,8 +5,8 @@ import { answers } from './lock-socket.js';
 /** A daemon holding, or trying to take, a queue's instance lock: its socket file in the queue directory. */
 export interface LockHolder {
   path: string;
-  /** From the socket's name; undefined for a socket of version 0.1 (QUEUE.lock.sock), which did not carry it. */
-  pid: number | undefined;
+  /** From the socket's name. */
+  pid: number;
   /** The socket file's owner: the user the daemon runs as. */
   uid: number;
 }
@@ -18,13 +18,10 @@ function escapeRegExp(text: string): string {
 /**
  * The names of a lock's holder sockets, next to the lock file QUEUE.lock: a
  * holder binds QUEUE.lock.PID-NONCE.bind and, once it listens, renames it to
- * QUEUE.lock.PID-NONCE.sock. With `sock`, also QUEUE.lock.sock, which 0.1
- * bound on Node 18. Capture 1 is the PID.
+ * QUEUE.lock.PID-NONCE.sock. Capture 1 is the PID.
  */
 export function holderNamePattern(lockFile: string, suffix: 'sock' | 'bind'): RegExp {
-  const base = escapeRegExp(basename(lockFile));
-  const id = '\\.(\\d+)-[0-9a-f]{8}';
-  return new RegExp(suffix === 'sock' ? `^${base}(?:${id})?\\.sock$` : `^${base}${id}\\.bind$`);
+  return new RegExp(`^${escapeRegExp(basename(lockFile))}\\.(\\d+)-[0-9a-f]{8}\\.${suffix}$`);
 }
 
 /**
@@ -51,7 +48,7 @@ export async function liveHolders(lockFile: string, own: string): Promise<LockHo
       continue; // removed meanwhile
     }
     if (await answers(path)) {
-      live.push({ path, pid: match[1] === undefined ? undefined : Number(match[1]), uid });
+      live.push({ path, pid: Number(match[1]), uid });
       continue;
     }
     try {
