@@ -95,10 +95,16 @@ EOF
   for host in A B; do
     wait_until "node $host runs (FULL SYNC done, watching)" grep -q ' running: watching ' "$W/$host.log"
   done
-  # Two daemons in one network namespace: Node 18 cannot bind abstract socket
-  # names, so each lock is its queue's socket file, and status finds it.
+  # Two daemons in one network namespace: each lock is a socket file in its
+  # queue's directory, and status finds it.
   "$bin_a" status --queue-file "$W/qA/queue" >"$W/status.txt" 2>&1 || { cat "$W/status.txt"; fail "status of running node A did not exit 0"; }
   log "ok: status: $(head -n 1 "$W/status.txt")"
+  # A second daemon on node A's queue is refused, naming the running one.
+  local refused=0
+  "$bin_a" -N 127.0.0.2 -D "$W/dbA" --queue-file "$W/qA/queue" --disable-rsync --no-server >"$W/second.log" 2>&1 || refused=$?
+  [ "$refused" = 1 ] && grep -q "another inotify-csync (PID ${pids[0]}, uid 0) already runs" "$W/second.log" \
+    || { cat "$W/second.log"; fail "a second daemon on node A's queue was not refused (exit $refused)"; }
+  log "ok: a second daemon on the same queue: $(tail -n 1 "$W/second.log")"
   # Both daemons' node is Debian's: the process that runs each command.
   local pid exe
   for pid in "${pids[@]}"; do
@@ -113,10 +119,10 @@ EOF
   mkdir "$W/b/sub"
   cp "$W/two.bin" "$W/b/sub/two.bin"
   wait_until "B -> A: sub/two.bin, same bytes" cmp -s "$W/two.bin" "$W/a/sub/two.bin"
-  # SIGKILL leaves Node 18's lock socket file behind: the next daemon takes it over.
+  # SIGKILL leaves the lock's socket file behind: the next daemon takes it over.
   kill -KILL "${pids[0]}"
   wait "${pids[0]}" 2>/dev/null || true
-  [ -S "$W/qA/queue.lock.sock" ] || fail "no lock socket file $W/qA/queue.lock.sock (Node 18 has no abstract socket names)"
+  compgen -G "$W/qA/queue.lock.${pids[0]}-*.sock" >/dev/null || fail "no lock socket file $W/qA/queue.lock.${pids[0]}-NONCE.sock left by the killed daemon"
   "$bin_a" -N 127.0.0.2 -D "$W/dbA" --queue-file "$W/qA/queue" --mode thread --disable-rsync >"$W/A2.log" 2>&1 &
   pids[0]=$!
   wait_until "node A restarted after SIGKILL, over its stale lock socket" grep -q ' running: watching ' "$W/A2.log"

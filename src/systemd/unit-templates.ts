@@ -72,8 +72,8 @@ RestrictRealtime=true
 RestrictNamespaces=true
 LockPersonality=true
 SystemCallArchitectures=native
-# csync2 and rsync talk TCP; systemd-notify, the resolver and the instance lock (an
-# abstract socket) use AF_UNIX; the resolver uses netlink.
+# csync2 and rsync talk TCP; systemd-notify, the resolver and the instance lock (a
+# socket file in the state directory) use AF_UNIX; the resolver uses netlink.
 RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6 AF_NETLINK
 # Each inotify watch costs one entry of fs.inotify.max_user_watches (a sysctl,
 # not a unit setting): raise it in /etc/sysctl.d/ for large trees.

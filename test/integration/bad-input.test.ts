@@ -156,7 +156,7 @@ describe('bad input', () => {
       assert.equal(second.exitCode, 1);
       assert.equal(
         second.stderr.trim(),
-        `inotify-csync: another inotify-csync (PID ${first.pid}) already runs for host 127.0.0.2 (lock file ${join(cluster.root, 'queue-0', 'queue')}.lock): stop it first, or give this one its own --queue-file`,
+        `inotify-csync: another inotify-csync (PID ${first.pid}, uid 0) already runs for host 127.0.0.2 (lock file ${join(cluster.root, 'queue-0', 'queue')}.lock): stop it first, or give this one its own --queue-file`,
       );
     } finally {
       assert.equal(await first.stop(), 0);

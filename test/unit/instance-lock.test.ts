@@ -1,18 +1,24 @@
 import assert from 'node:assert/strict';
 import { execa } from 'execa';
-import { mkdtemp, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { InstanceLock, lockFilePath, lockHeld, lockSocketFile, lockSocketName } from '../../src/daemon/instance-lock.js';
-import { abstractNamesWork } from '../../src/daemon/lock-socket.js';
+import { InstanceLock, lockFilePath, lockHeld } from '../../src/daemon/instance-lock.js';
 import { alive } from '../helpers/processes.js';
 import { waitFor } from '../helpers/wait.js';
 
 const HOLDER = fileURLToPath(new URL('../fixtures/lock/hold-lock.ts', import.meta.url));
 
+const UID = process.geteuid?.() ?? 0;
+
 let dir: string;
+/** The holder sockets of a queue's lock in the test directory. */
+async function holderSockets(queueName: string): Promise<string[]> {
+  return (await readdir(dir)).filter((name) => name.startsWith(`${queueName}.lock.`) && name.endsWith('.sock'));
+}
+
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'inotify-csync-lock-'));
 });
@@ -37,13 +43,13 @@ test('a second holder is refused with one line naming the first PID; the same qu
   const first = new InstanceLock(lockFilePath(queue));
   await first.acquire('h');
   try {
-    assert.equal(lockSocketName(lockFilePath(join(dir, 'link', 'twice.queue'))), lockSocketName(lockFilePath(queue)));
     for (const spelling of [queue, join(dir, 'link', 'twice.queue')]) {
       await assert.rejects(new InstanceLock(lockFilePath(spelling)).acquire('h'), {
-        message: `another inotify-csync (PID ${process.pid}) already runs for host h (lock file ${lockFilePath(spelling)}): stop it first, or give this one its own --queue-file`,
+        message: `another inotify-csync (PID ${process.pid}, uid ${UID}) already runs for host h (lock file ${lockFilePath(spelling)}): stop it first, or give this one its own --queue-file`,
       });
     }
     assert.equal(await readFile(lockFilePath(queue), 'utf8'), `${process.pid}\n`, 'the refused one leaves the file alone');
+    assert.equal((await holderSockets('twice.queue')).length, 1, 'the refused ones leave no socket behind');
   } finally {
     first.release();
   }
@@ -72,12 +78,16 @@ test('killed with SIGKILL while a child it started lives on: the kernel frees th
   holder.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
   const held = await waitFor(() => /^held (\d+)$/m.exec(out)?.[1], 'the holder to take the lock and start its child', 10_000);
   grandchild = Number(held);
-  await assert.rejects(new InstanceLock(path).acquire('h'), { message: new RegExp(`^another inotify-csync \\(PID ${holder.pid}\\) already runs`) });
+  await assert.rejects(new InstanceLock(path).acquire('h'), { message: new RegExp(`^another inotify-csync \\(PID ${holder.pid}, uid ${UID}\\) already runs`) });
   process.kill(holder.pid as number, 'SIGKILL');
   await holder;
   assert.ok(alive(grandchild), 'the child outlives its parent, as csync2 -ii sessions can');
+  const [left] = await holderSockets('killed.queue');
+  assert.match(left ?? '', new RegExp(`^killed\\.queue\\.lock\\.${holder.pid}-[0-9a-f]{8}\\.sock$`), 'SIGKILL leaves the socket file');
+  assert.equal(lockHeld(path), false, 'nobody listens on it');
   const next = new InstanceLock(path);
   assert.equal(await next.acquire('h'), holder.pid);
+  assert.deepEqual((await holderSockets('killed.queue')).map((name) => name.split('-')[0]), [`killed.queue.lock.${process.pid}`], 'the dead socket is removed, ours is there');
   next.release();
 });
 
@@ -93,45 +103,57 @@ test('lockHeld reads /proc/net/unix: true while a lock is held, false once relea
   assert.equal(lockHeld(path, join(dir, 'no-such-table')), undefined);
 });
 
-// Node 18 cannot bind abstract names (lock-socket.ts): the same lock as a socket file, forced here on Node 20.
-const noAbstractNames = () => Promise.resolve(false);
-
-test('this Node binds abstract socket names (Node 18 does not: scripts/test-distro-node.sh runs that case)', async () => {
-  assert.equal(await abstractNamesWork(), !process.version.startsWith('v18.'));
-});
-
-test('without abstract names the lock is QUEUE.lock.sock: a second holder is refused, lockHeld sees it, a release removes it', async () => {
-  const path = lockFilePath(join(dir, 'file.queue'));
-  const first = new InstanceLock(path, noAbstractNames);
-  await first.acquire('h');
-  try {
-    await stat(lockSocketFile(path));
-    assert.equal(lockHeld(path), true);
-    await assert.rejects(new InstanceLock(path, noAbstractNames).acquire('h'), { message: new RegExp(`^another inotify-csync \\(PID ${process.pid}\\) already runs`) });
-    const other = new InstanceLock(lockFilePath(join(dir, 'file-other.queue')), noAbstractNames);
-    await other.acquire('h');
-    other.release();
-  } finally {
-    first.release();
-  }
-  await assert.rejects(stat(lockSocketFile(path)), { code: 'ENOENT' });
-  assert.equal(lockHeld(path), false);
-});
-
-test('without abstract names a socket file left by a SIGKILLed holder is taken over', async () => {
-  const path = lockFilePath(join(dir, 'stale.queue'));
-  const file = lockSocketFile(path);
-  const script = `require('node:net').createServer().listen(${JSON.stringify(file)}, () => process.kill(process.pid, 'SIGKILL'))`;
-  await execa(process.execPath, ['-e', script], { reject: false });
-  await stat(file);
-  assert.equal(lockHeld(path), false, 'nobody listens on the file a dead holder left');
-  const lock = new InstanceLock(path, noAbstractNames);
+test('lockHeld: a socket bound under a holder\'s name in another mount namespace (unshare -Urm, any user) is not the lock without its file here', async () => {
+  const path = lockFilePath(join(dir, 'spoofed.queue'));
+  const table = join(dir, 'net-unix');
+  const row = (bound: string): string => `0000000000000000: 00000002 00000000 00010000 0001 01 4242 ${bound}`;
+  await writeFile(table, ['Num       RefCount Protocol Flags    Type St Inode Path', row(`${path}.1-00000000.bind`), ''].join('\n'));
+  assert.equal(lockHeld(path, table), false);
+  const lock = new InstanceLock(path);
   await lock.acquire('h');
-  assert.equal(lockHeld(path), true);
-  lock.release();
+  try {
+    const [name] = await holderSockets('spoofed.queue');
+    await writeFile(table, ['Num       RefCount Protocol Flags    Type St Inode Path', row(join(dir, (name as string).replace(/\.sock$/, '.bind'))), ''].join('\n'));
+    assert.equal(lockHeld(path, table), true);
+  } finally {
+    lock.release();
+  }
 });
 
-test('without abstract names a queue path too long for a socket file is refused with the fix', async () => {
-  const path = lockFilePath(join(dir, `${'q'.repeat(120)}.queue`));
-  await assert.rejects(new InstanceLock(path, noAbstractNames).acquire('h'), { message: /longer than the 107 bytes .* choose a shorter --queue-file$/ });
+test('the lock is QUEUE.lock.PID-NONCE.sock in the queue directory, for its owner only; a release removes it', async () => {
+  const lock = new InstanceLock(lockFilePath(join(dir, 'file.queue')));
+  await lock.acquire('h');
+  const [name] = await holderSockets('file.queue');
+  assert.match(name ?? '', new RegExp(`^file\\.queue\\.lock\\.${process.pid}-[0-9a-f]{8}\\.sock$`));
+  const socket = await stat(join(dir, name as string));
+  assert.ok(socket.isSocket());
+  assert.equal(socket.mode & 0o777, 0o600);
+  assert.equal(socket.uid, UID);
+  const other = new InstanceLock(lockFilePath(join(dir, 'file-other.queue')));
+  await other.acquire('h');
+  other.release();
+  lock.release();
+  assert.deepEqual(await holderSockets('file.queue'), []);
+});
+
+test('daemons starting at once over a dead daemon\'s lock: exactly one takes it and learns the dead PID, the others are refused', async () => {
+  const path = lockFilePath(join(dir, 'race.queue'));
+  for (let round = 0; round < 5; round++) {
+    await writeFile(path, '1\n');
+    const locks = Array.from({ length: 4 }, () => new InstanceLock(path));
+    const results = await Promise.allSettled(locks.map((lock) => lock.acquire('h')));
+    const won = results.flatMap((result, index) => (result.status === 'fulfilled' ? [{ died: result.value, lock: locks[index] as InstanceLock }] : []));
+    assert.equal(won.length, 1, `round ${round}: ${results.map((result) => (result.status === 'fulfilled' ? 'took it' : String(result.reason))).join('; ')}`);
+    assert.equal(won[0]?.died, 1);
+    for (const result of results) {
+      if (result.status === 'rejected') assert.match(String(result.reason), new RegExp(`another inotify-csync \\(PID ${process.pid}, uid ${UID}\\) already runs`));
+    }
+    assert.equal((await holderSockets('race.queue')).length, 1);
+    won[0]?.lock.release();
+  }
+});
+
+test('a queue path too long for a socket file is refused with the fix', async () => {
+  const path = lockFilePath(join(dir, `${'q'.repeat(100)}.queue`));
+  await assert.rejects(new InstanceLock(path).acquire('h'), { message: /\.PID-NONCE\.sock can be \d+ bytes long, more than the 107 a unix socket path may have: choose a shorter --queue-file$/ });
 });
