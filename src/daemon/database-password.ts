@@ -32,7 +32,9 @@ export function hidePgsqlPassword<T extends Csync2Options>(csync2: T, privateDir
   if (!url || url.scheme !== 'pgsql' || url.password === undefined || url.password === '') return { csync2 };
   const passFile = join(privateDir, 'pgpass');
   writePrivateFile(passFile, `${pgpassLine(url)}\n`);
-  const bare = formatDatabaseUrl({ ...url, password: undefined });
+  // An empty password, not none: csync2 2.0 writes a missing one as "(null)" when it
+  // reconnects to create its database (db_postgres.c), while libpq looks an empty one up.
+  const bare = formatDatabaseUrl({ ...url, password: '' });
   const original = csync2.database as string;
   const passThrough = csync2.passThrough.map((arg, index, all) => {
     if (all[index - 1] === '-D' && arg === original) return bare;

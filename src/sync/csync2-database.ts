@@ -112,7 +112,7 @@ export function formatDatabaseUrl(url: DatabaseUrl): string {
 export function redactDatabase(database: string | undefined): string | undefined {
   if (database === undefined) return undefined;
   const url = parseDatabaseUrl(database);
-  if (!url || url.password === undefined) return database;
+  if (!url || !url.password) return database;
   return formatDatabaseUrl({ ...url, password: '***' });
 }
 

@@ -31,12 +31,13 @@ test('a pgsql password moves to a 0600 libpq password file, off csync2\'s comman
   try {
     const csync2 = { passThrough: ['-N', 'web1', '-D', 'pgsql://csync2:pa:ss\\w@127.0.0.1:25432/'], host: 'web1', database: 'pgsql://csync2:pa:ss\\w@127.0.0.1:25432/' };
     const hidden = hidePgsqlPassword(csync2, dir);
-    assert.equal(hidden.csync2.database, 'pgsql://csync2@127.0.0.1:25432/');
-    assert.deepEqual(hidden.csync2.passThrough, ['-N', 'web1', '-D', 'pgsql://csync2@127.0.0.1:25432/']);
+    assert.equal(hidden.csync2.database, 'pgsql://csync2:@127.0.0.1:25432/');
+    assert.deepEqual(hidden.csync2.passThrough, ['-N', 'web1', '-D', 'pgsql://csync2:@127.0.0.1:25432/']);
     assert.equal(hidden.passFile, join(dir, 'pgpass'));
     assert.equal(await readFile(join(dir, 'pgpass'), 'utf8'), '127.0.0.1:25432:*:csync2:pa\\:ss\\\\w\n');
     assert.equal((await stat(join(dir, 'pgpass'))).mode & 0o777, 0o600);
     assert.equal(hidePgsqlPassword({ passThrough: [], host: 'x', database: 'pgsql://csync2@h/' }, dir).passFile, undefined, 'nothing to move');
+    assert.equal(hidePgsqlPassword({ passThrough: [], host: 'x', database: 'pgsql://csync2:@h/' }, dir).passFile, undefined, 'nothing to move');
     assert.equal(hidePgsqlPassword({ passThrough: [], host: 'x', database: 'mysql://u:pw@h/' }, dir).passFile, undefined, 'MariaDB reads no password file');
   } finally {
     await rm(dir, { recursive: true, force: true });
