@@ -11,6 +11,7 @@ import { lastQueuedPaths } from '../queue/read-batch.js';
 import { journalModeAdvice } from '../sync/csync2-database.js';
 import type { Csync2Listener } from '../sync/csync2-listener.js';
 import { IncomingRsync } from '../sync/incoming-rsync.js';
+import { rsyncTrustFor } from '../sync/trusted-rsync.js';
 import type { SyncEngine } from '../sync/sync-engine.js';
 import { SyncMetrics } from '../metrics/sync-metrics.js';
 import { countInotifyWatches, WatchCountSampler } from '../status/inotify-watches.js';
@@ -20,7 +21,7 @@ import { InstanceLock, lockFilePath } from './instance-lock.js';
 import { CoalescedRun } from './coalesced-run.js';
 import { startCsync2Server } from './csync2-server.js';
 import { settingsLine, type ResolvedOptions } from './daemon-options.js';
-import { requireBinaries } from './preflight.js';
+import { findOnPath, requireBinaries } from './preflight.js';
 import { withProgress } from './progress.js';
 import { loadScope } from './scope-loader.js';
 import { takeStatusSnapshot, type DaemonStatus } from './status-snapshot.js';
@@ -87,6 +88,7 @@ export class Daemon extends EventEmitter<DaemonEvents> {
     super();
     this.incoming = new IncomingRsync({
       roots: () => this.scope?.watchRoots ?? [],
+      trust: rsyncTrustFor(options.rsyncTarget, findOnPath('rsync'), (message) => log.warn(message)),
       sessionsServed: () => this.server?.sessionsServed,
       maxHoldMs: options.maxWaitMs,
     });
