@@ -46,6 +46,7 @@ export async function buildSyncPipeline(parts: SyncPipelineParts): Promise<SyncP
     log: log.withTag('csync2'),
     passThrough: options.csync2.passThrough,
     timeoutMs: options.csync2TimeoutMs,
+    fullSyncTimeoutMs: options.fullSyncTimeoutMs,
     argumentBudget: defaultArgumentBudget(),
     capabilities: await probeCsync2({ children }),
     gate: parts.gate,
