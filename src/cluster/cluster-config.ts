@@ -42,9 +42,14 @@ export function renderClusterConfig(spec: ClusterConfigSpec): string {
     '}',
     'prefix data',
     '{',
-    ...spec.nodes.map((node) => `  on ${node.host}: ${node.dir};`),
+    ...spec.nodes.map((node) => `  on ${node.host}: ${quoted(node.dir)};`),
     '}',
     '',
   ];
   return lines.join('\n');
+}
+
+/** A path as csync2.cfg reads it: in double quotes when a bare word would end early or hold a comment (none may hold `"`). */
+function quoted(path: string): string {
+  return /^[^\s;()@#"{}]+$/.test(path) ? path : `"${path}"`;
 }

@@ -30,6 +30,8 @@ export interface LocalClusterOptions {
   tempdir?: boolean;
   /** Parent of the cluster's temporary directory. @default os.tmpdir() */
   parent?: string;
+  /** Each node's directory name inside the cluster's directory (spaces and shell characters allowed). @default 'a', 'b', ... */
+  dirNames?: string[];
 }
 
 /**
@@ -62,7 +64,7 @@ export class LocalCluster {
       const name = String.fromCharCode(97 + index);
       const node: LocalNode = {
         host: `127.0.0.${2 + index}`,
-        dir: join(root, name),
+        dir: join(root, options.dirNames?.[index] ?? name),
         db: join(root, `db-${name}`),
         readOnly: options.readOnly?.includes(index) ?? false,
       };

@@ -38,6 +38,8 @@ export interface ResolvedOptions {
   logFormat: LogFormat;
   maxParallelPeers: number;
   csync2TimeoutMs: number;
+  /** Whole-tree checks (`csync2 -cr /`, `csync2 -x`) only. */
+  fullSyncTimeoutMs: number;
   rsyncTarget: string;
   rsyncRsh?: string;
   csync2: Csync2Options & { host: string };

@@ -12,6 +12,7 @@ import { lastQueuedPaths } from '../queue/read-batch.js';
 import { csync2DatabasePath, databaseBackend, journalModeAdvice, redactDatabase } from '../sync/csync2-database.js';
 import type { Csync2Listener } from '../sync/csync2-listener.js';
 import { IncomingRsync } from '../sync/incoming-rsync.js';
+import { rsyncTrustFor } from '../sync/trusted-rsync.js';
 import type { SyncEngine } from '../sync/sync-engine.js';
 import { SyncMetrics } from '../metrics/sync-metrics.js';
 import { countInotifyWatches, WatchCountSampler } from '../status/inotify-watches.js';
@@ -23,7 +24,7 @@ import { checkHostAddress, startCsync2Server } from './csync2-server.js';
 import { hidePgsqlPassword, redactOwnCommandLine } from './database-password.js';
 import { probeDatabase } from '../sync/database-probe.js';
 import { settingsLine, type ResolvedOptions } from './daemon-options.js';
-import { requireBinaries } from './preflight.js';
+import { findOnPath, requireBinaries } from './preflight.js';
 import { withProgress } from './progress.js';
 import { loadScope } from './scope-loader.js';
 import { takeStatusSnapshot, type DaemonStatus } from './status-snapshot.js';
@@ -91,6 +92,7 @@ export class Daemon extends EventEmitter<DaemonEvents> {
     super();
     this.incoming = new IncomingRsync({
       roots: () => this.scope?.watchRoots ?? [],
+      trust: rsyncTrustFor(options.rsyncTarget, findOnPath('rsync'), (message) => log.warn(message)),
       sessionsServed: () => this.server?.sessionsServed,
       maxHoldMs: options.maxWaitMs,
     });

@@ -9,6 +9,7 @@ import { defaultArgumentBudget } from '../sync/argument-chunks.js';
 import { probeCsync2 } from '../sync/csync2-capabilities.js';
 import { Csync2Client, type CheckGate } from '../sync/csync2-client.js';
 import type { IncomingRsync } from '../sync/incoming-rsync.js';
+import { probeRsyncArgProtection } from '../sync/rsync-capabilities.js';
 import { RsyncSender } from '../sync/rsync-sender.js';
 import { SyncEngine } from '../sync/sync-engine.js';
 import type { ResolvedOptions } from './daemon-options.js';
@@ -45,6 +46,7 @@ export async function buildSyncPipeline(parts: SyncPipelineParts): Promise<SyncP
     log: log.withTag('csync2'),
     passThrough: options.csync2.passThrough,
     timeoutMs: options.csync2TimeoutMs,
+    fullSyncTimeoutMs: options.fullSyncTimeoutMs,
     argumentBudget: defaultArgumentBudget(),
     capabilities: await probeCsync2({ children }),
     gate: parts.gate,
@@ -59,6 +61,7 @@ export async function buildSyncPipeline(parts: SyncPipelineParts): Promise<SyncP
       rsh: options.rsyncRsh,
       maxParallel: options.maxParallelPeers,
       timeoutMs: options.csync2TimeoutMs,
+      argProtection: await probeRsyncArgProtection({ children }),
     })
     : undefined;
   const engine = new SyncEngine({

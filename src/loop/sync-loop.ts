@@ -5,7 +5,7 @@ import { QueueCursor } from '../queue/queue-cursor.js';
 import type { QueueFile } from '../queue/queue-file.js';
 import type { SyncEngine } from '../sync/sync-engine.js';
 import { BurstGate } from './burst-gate.js';
-import { FullSyncSchedule } from './full-sync-schedule.js';
+import { FullSyncSchedule, type FullSyncReport } from './full-sync-schedule.js';
 import { PathRetry } from './path-retry.js';
 
 /** How often an idle daemon checks that its queue file is still its own. */
@@ -261,21 +261,47 @@ export class SyncLoop {
   /** FULL SYNC: `csync2 -cr /` and updates (or `-x`); on failure it is retried with backoff. */
   async fullSync(reason: string): Promise<boolean> {
     const { log, engine, queue } = this.options;
-    log.info(`FULL SYNC (${reason})`);
+    // A retry's start is detail: its failure or success is what gets logged.
+    if (reason.startsWith('retry: ')) log.debug(`FULL SYNC (${reason})`);
+    else log.info(`FULL SYNC (${reason})`);
     this.fullSyncs.started();
     const started = Date.now();
     // Changes queued before the check starts are covered by it: they need no batch of their own.
     queue.flush();
     const coveredUpTo = queue.size();
-    const { checked: ok } = await engine.fullSync();
+    const { checked: ok, error } = await engine.fullSync();
     if (ok) await this.cursor.skipCovered(coveredUpTo);
     const ms = Date.now() - started;
-    this.fullSyncs.finished(reason, ok, Date.now());
+    const report = this.fullSyncs.finished(reason, ok, Date.now(), error);
     this.stats.fullSyncs++;
     this.stats.lastFullSync = { at: Date.now(), ms, ok, reason };
     this.options.onSynced?.({ kind: 'full-sync', paths: 0, ms, ok });
-    if (ok) log.info(`FULL SYNC done in ${(ms / 1000).toFixed(1)} s`);
-    else log.warn(`FULL SYNC finished with errors after ${(ms / 1000).toFixed(1)} s; the full sync is retried`);
+    this.logFullSync(report, ms, error ?? 'errors');
     return ok;
+  }
+
+  /** A full sync's result: a failure once, then a reminder every 5 min while it fails the same way. */
+  private logFullSync(report: FullSyncReport, ms: number, error: string): void {
+    const { log } = this.options;
+    const took = `${(ms / 1000).toFixed(1)} s`;
+    switch (report.kind) {
+      case 'ok':
+        log.info(`FULL SYNC done in ${took}`);
+        return;
+      case 'recovered':
+        log.info(`FULL SYNC done in ${took}, after ${report.failures} failed attempts since ${new Date(report.since).toISOString()}`);
+        return;
+      default: {
+        const next = `next try in ${Math.round(report.retryInMs / 1000)} s`;
+        const hint = /timeout/.test(error) ? ' (a tree whose check needs longer: raise --full-sync-timeout)' : '';
+        if (report.log === 'first' || report.log === 'changed') {
+          log.warn(`FULL SYNC failed after ${took}: ${error}; ${next}, backing off up to 5 min while it fails the same way${hint}`);
+        } else if (report.log === 'reminder') {
+          log.warn(`FULL SYNC still failing since ${new Date(report.since).toISOString()} (${report.failures} attempts): ${error}; ${next}${hint}`);
+        } else {
+          log.debug(`FULL SYNC failed again (${report.failures} attempts): ${error}; ${next}`);
+        }
+      }
+    }
   }
 }

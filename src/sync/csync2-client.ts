@@ -14,6 +14,8 @@ export interface Csync2ClientOptions {
   env?: NodeJS.ProcessEnv;
   /** A call running longer is ended and counts as failed (retried). */
   timeoutMs: number;
+  /** The same for a whole-tree check (`-cr /`, `-x`), which takes longer than any other call. @default timeoutMs */
+  fullSyncTimeoutMs?: number;
   /** Bytes of path arguments one call may carry. */
   argumentBudget: number;
   /** What the installed csync2 can do (`-b`, dirty marks at -v). */
@@ -63,6 +65,8 @@ export interface Csync2RunOptions {
   idleTimeoutMs?: number;
   /** When the call began waiting for the gate: the debug line then says how long it waited. */
   queuedAt?: number;
+  /** Instead of the client's timeoutMs. */
+  timeoutMs?: number;
 }
 
 /** Runs csync2 client commands: argument arrays, a timeout, and every exit code looked up. */
@@ -70,11 +74,11 @@ export class Csync2Client {
   constructor(private readonly options: Csync2ClientOptions) {}
 
   /** A call that reads the tree into the database (`-c`, `-m`): never while a peer's session applies files here. */
-  private runCheck(args: readonly string[]): Promise<Csync2Run> {
+  private runCheck(args: readonly string[], timeoutMs?: number): Promise<Csync2Run> {
     const { gate } = this.options;
-    if (!gate) return this.run(args);
+    if (!gate) return this.run(args, { timeoutMs });
     const queued = performance.now();
-    return gate.exclusive(() => this.run(args, { queuedAt: queued }));
+    return gate.exclusive(() => this.run(args, { queuedAt: queued, timeoutMs }));
   }
 
   /** True when checks are kept apart from incoming sessions; `-x` would then hold the gate during its updates. */
@@ -84,7 +88,8 @@ export class Csync2Client {
 
   async run(args: readonly string[], how: Csync2RunOptions = {}): Promise<Csync2Run> {
     const { listing = false, idleTimeoutMs, queuedAt } = how;
-    const { children, passThrough, env, timeoutMs, log } = this.options;
+    const { children, passThrough, env, log } = this.options;
+    const timeoutMs = how.timeoutMs ?? this.options.timeoutMs;
     const argv = [...passThrough, ...args];
     const started = performance.now();
     log.debug(`csync2 ${argv.length > 12 ? `${argv.slice(0, 12).join(' ')} ... (${argv.length} args)` : argv.join(' ')}`);
@@ -157,9 +162,19 @@ export class Csync2Client {
     return firstFailure ?? { kind: 'ok' };
   }
 
-  /** `csync2 -cr /`: marks every changed file under every include dirty. */
+  /** `csync2 -cr /`: marks every changed file under every include dirty; it has a timeout of its own. */
   async checkAll(): Promise<Csync2Run> {
-    return this.runCheck(['-cr', '/']);
+    return this.namingFullSyncTimeout(await this.runCheck(['-cr', '/'], this.fullSyncTimeoutMs));
+  }
+
+  private get fullSyncTimeoutMs(): number {
+    return this.options.fullSyncTimeoutMs ?? this.options.timeoutMs;
+  }
+
+  /** A whole-tree call that timed out says after how long, and which option sets it. */
+  private namingFullSyncTimeout(run: Csync2Run): Csync2Run {
+    if (run.outcome.kind !== 'timeout' || run.outcome.detail.startsWith('no answer')) return run;
+    return { ...run, outcome: { kind: 'timeout', detail: `timed out after ${this.fullSyncTimeoutMs / 1000} s (--full-sync-timeout) and was ended` } };
   }
 
   /**
@@ -181,6 +196,6 @@ export class Csync2Client {
 
   /** `csync2 -x`: check everything and update all peers. */
   async syncAll(): Promise<Csync2Run> {
-    return this.run(['-x']);
+    return this.namingFullSyncTimeout(await this.run(['-x'], { timeoutMs: this.fullSyncTimeoutMs }));
   }
 }

@@ -1,5 +1,6 @@
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { rootOf } from '../paths/under-root.js';
+import { trustedRsyncKind, type RsyncTrust } from './trusted-rsync.js';
 
 /**
  * A peer's daemon sends a large batch with rsync and only afterwards runs
@@ -14,14 +15,15 @@ import { rootOf } from '../paths/under-root.js';
  *
  * An rsync receiver (`rsync --server` under sshd, or an rsync daemon's child)
  * works with its current directory at the destination: a process named rsync
- * whose cwd is inside a watched root. An admin's own local rsync into the tree
- * matches too (its command line has neither `--server` nor `--daemon`): that
- * only delays the check while it runs and for `settleMs`, and no csync2 update
- * is waited for after it.
+ * whose cwd is inside a watched root, running the real rsync binary as a
+ * trusted user (see trusted-rsync.ts: anyone can name a process rsync). An
+ * admin's own local rsync into the tree matches too (not a receiver started by
+ * sshd or an rsync daemon): that only delays the check while it runs and for
+ * `settleMs`, and no csync2 update is waited for after it.
  */
 export type RsyncWriter = 'peer' | 'local';
 
-export function rsyncWritingInto(roots: readonly string[], proc = '/proc'): RsyncWriter | undefined {
+export function rsyncWritingInto(roots: readonly string[], trust: RsyncTrust, proc = '/proc'): RsyncWriter | undefined {
   if (roots.length === 0) return undefined;
   let entries: string[];
   try {
@@ -37,8 +39,9 @@ export function rsyncWritingInto(roots: readonly string[], proc = '/proc'): Rsyn
       if (readFileSync(`${proc}/${entry}/comm`, 'latin1') !== 'rsync\n') continue;
       const cwd = readlinkSync(`${proc}/${entry}/cwd`);
       if (rootOf(cwd, roots) === undefined) continue;
-      if (isPeerReceiver(readFileSync(`${proc}/${entry}/cmdline`, 'latin1'))) return 'peer';
-      found = 'local';
+      const kind = trustedRsyncKind(entry, trust, proc);
+      if (kind === 'peer') return 'peer';
+      if (kind === 'local') found = 'local';
     } catch {
       // Gone meanwhile, or not ours to read.
     }
@@ -46,15 +49,11 @@ export function rsyncWritingInto(roots: readonly string[], proc = '/proc'): Rsyn
   return found;
 }
 
-/** `rsync --server ...` (started by a peer over ssh) or a child of `rsync --daemon`. */
-function isPeerReceiver(cmdline: string): boolean {
-  const args = cmdline.split('\0');
-  return args.includes('--server') || args.includes('--daemon');
-}
-
 export interface IncomingRsyncOptions {
   /** The include roots this node watches (they change on SIGHUP). */
   roots: () => readonly string[];
+  /** Which rsync processes count (the real binary, trusted users). */
+  trust: RsyncTrust;
   /** How long after the last rsync writer was seen the tree counts as still receiving. @default 3000 */
   settleMs?: number;
   /**
@@ -66,7 +65,7 @@ export interface IncomingRsyncOptions {
   /** The longest the wait for that update lasts after the rsync ended (max_wait_time). @default 10000 */
   maxHoldMs?: number;
   /** Test seam: the probe itself. @default rsyncWritingInto */
-  probe?: (roots: readonly string[]) => RsyncWriter | undefined;
+  probe?: (roots: readonly string[], trust: RsyncTrust) => RsyncWriter | undefined;
 }
 
 /** How often a temporary-file event may trigger a look at /proc. */
@@ -119,7 +118,7 @@ export class IncomingRsync {
 
   private probe(now: number): void {
     this.lastProbeAt = now;
-    const writer = (this.options.probe ?? rsyncWritingInto)(this.options.roots());
+    const writer = (this.options.probe ?? rsyncWritingInto)(this.options.roots(), this.options.trust);
     this.runningAtLastProbe = writer !== undefined;
     if (writer !== undefined) this.lastSeenAt = now;
     if (writer === 'peer') {

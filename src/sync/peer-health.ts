@@ -11,6 +11,8 @@ export interface PeerHealth {
   /** When the current run of failures began. */
   failingSince?: number;
   lastError?: string;
+  /** How many of the failures in a row had the same error as the last one. */
+  repeats?: number;
   /** Last time the failure was written to the log. */
   lastReportedAt?: number;
   /** Dirty entries for this peer may be waiting in csync2's database. */
@@ -22,11 +24,20 @@ export interface BackoffPolicy {
   initialMs: number;
   /** Cap of the exponential backoff. @default 60000 */
   maxMs: number;
+  /** A cap for the same error coming again and again: it is no passing one. @default maxMs */
+  repeatedMaxMs?: number;
   /** A failing peer is mentioned again in the log this often. @default 300000 */
   reminderMs: number;
 }
 
 export const DEFAULT_BACKOFF: BackoffPolicy = { initialMs: 1000, maxMs: 60_000, reminderMs: 300_000 };
+
+/**
+ * A peer that answered with an error (authentication, SSL, a refused
+ * identification, its own failure): retried within 5 s at first, like a
+ * passing fault; while the same error repeats, backing off up to 60 s.
+ */
+export const PEER_ERROR_BACKOFF: BackoffPolicy = { initialMs: 500, maxMs: 5000, repeatedMaxMs: 60_000, reminderMs: 300_000 };
 
 export function newPeerHealth(name: string, readOnly: boolean): PeerHealth {
   return { name, readOnly, failures: 0, retryAt: 0, pending: false };
@@ -49,6 +60,7 @@ export function recordSuccess(peer: PeerHealth, now: number): PeerLogLine {
   peer.lastSuccessAt = now;
   peer.failingSince = undefined;
   peer.lastError = undefined;
+  peer.repeats = undefined;
   peer.lastReportedAt = undefined;
   peer.pending = false;
   if (!wasFailing) return undefined;
@@ -56,13 +68,18 @@ export function recordSuccess(peer: PeerHealth, now: number): PeerLogLine {
   return { level: 'info', message: `peer ${peer.name} is reachable again${down}; its pending changes were sent` };
 }
 
-/** Records a failed update; logs on the first failure, on a changed error and as a periodic reminder only. */
+/**
+ * Records a failed update; logs on the first failure, on a changed error and as
+ * a periodic reminder only. The same error again backs off up to the policy's repeatedMaxMs.
+ */
 export function recordFailure(peer: PeerHealth, error: string, now: number, policy: BackoffPolicy): PeerLogLine {
   const first = peer.failures === 0;
   const changed = peer.lastError !== error;
   peer.failures++;
+  peer.repeats = first || changed ? 1 : (peer.repeats ?? 0) + 1;
   peer.failingSince ??= now;
-  peer.retryAt = now + backoffDelay(peer.failures, policy);
+  const cap = peer.repeats >= 2 ? (policy.repeatedMaxMs ?? policy.maxMs) : policy.maxMs;
+  peer.retryAt = now + backoffDelay(peer.failures, { ...policy, maxMs: cap });
   peer.lastError = error;
   peer.pending = true;
   const remind = peer.lastReportedAt !== undefined && now - peer.lastReportedAt >= policy.reminderMs;

@@ -5,6 +5,7 @@ import type { ChildProcesses } from '../process/child-processes.js';
 import { exitOf } from '../process/exit-of.js';
 import type { Csync2Client } from './csync2-client.js';
 import { pathsByRoot, peerRoots, relativeTo, type PeerRoot } from './peer-paths.js';
+import { argProtectionArgs, needsArgProtection, type RsyncArgProtection } from './rsync-capabilities.js';
 import { parseDirtyList } from './rsync-dirty.js';
 import { classifyRsyncExit, rsyncDelivered, type RsyncOutcome } from './rsync-outcome.js';
 import { expandRsyncTarget, isDaemonTarget } from './rsync-target.js';
@@ -24,6 +25,8 @@ export interface RsyncSenderOptions {
   maxParallel: number;
   /** One rsync run longer than this is ended; csync2 sends the batch instead. */
   timeoutMs: number;
+  /** How this rsync keeps a peer path with spaces or shell characters whole (probed once at start). @default 'none' */
+  argProtection?: RsyncArgProtection;
   env?: NodeJS.ProcessEnv;
 }
 
@@ -41,7 +44,7 @@ export interface RsyncDelivery {
 const NOT_DELIVERED: RsyncDelivery = { delivered: false, dirtyPeers: [] };
 
 /** The rsync options for one list of paths: only those paths, deletions included, nothing above the root touched. */
-export function rsyncArgs(options: { source: string; target: string; rsh?: string; ioTimeoutS: number }): string[] {
+export function rsyncArgs(options: { source: string; target: string; rsh?: string; ioTimeoutS: number; argProtection?: RsyncArgProtection }): string[] {
   return [
     // -a without -r: --files-from turns recursion off; listed directories are sent
     // as directories only and their content is left to `csync2 -cr DIR`, so rsync
@@ -59,6 +62,8 @@ export function rsyncArgs(options: { source: string; target: string; rsh?: strin
     `--timeout=${options.ioTimeoutS}`,
     ...(isDaemonTarget(options.target) ? [`--contimeout=${options.ioTimeoutS}`] : []),
     ...(options.rsh !== undefined ? ['-e', options.rsh] : []),
+    // The peer's path reaches the remote shell: keep spaces and shell characters in it literal.
+    ...argProtectionArgs(options.argProtection ?? 'none'),
     '--',
     options.source,
     options.target,
@@ -167,7 +172,12 @@ export class RsyncSender {
       return false;
     }
     const target = expandRsyncTarget(this.options.target, { host: peer.name, peerRoot: root.peerRoot, module: root.module });
-    const args = rsyncArgs({ source: `${root.localRoot}/`, target, rsh: this.options.rsh, ioTimeoutS: Math.max(5, Math.min(120, Math.round(timeoutMs / 1000))) });
+    const argProtection = this.options.argProtection ?? 'none';
+    if (argProtection === 'none' && needsArgProtection(target)) {
+      this.once(`protect ${target}`, 'warn', `LARGE BATCH: no rsync to ${target}: the peer's shell would split a path with spaces or shell characters, and this rsync's --help lists neither --protect-args nor --old-args (rsync before 3.0); csync2 sends it. Install rsync 3.0 or later to use rsync there`);
+      return false;
+    }
+    const args = rsyncArgs({ source: `${root.localRoot}/`, target, rsh: this.options.rsh, ioTimeoutS: Math.max(5, Math.min(120, Math.round(timeoutMs / 1000))), argProtection });
     log.debug(`rsync ${args.join(' ')} < ${paths.length} paths`);
     const started = performance.now();
     let outcome = await this.run(args, filesFromList(root.localRoot, paths));

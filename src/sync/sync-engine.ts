@@ -1,6 +1,7 @@
 import type { Peer } from '../config/types.js';
 import type { Logger } from '../log/logger.js';
 import type { Csync2Client, Csync2Run } from './csync2-client.js';
+import type { Csync2Outcome } from './csync2-outcome.js';
 import type { IncomingRsync } from './incoming-rsync.js';
 import { PeerUpdater } from './peer-updater.js';
 import { collapseToAncestors } from '../batch/plan-batch.js';
@@ -179,26 +180,27 @@ export class SyncEngine {
   /**
    * `csync2 -cr /` and the updates (or `csync2 -x` without parallel updates
    * and without the daemon's own server). `checked` false means the check itself
-   * failed and the whole full sync must be retried; failed updates are retried per peer.
+   * failed (`error` says how) and the whole full sync must be retried; failed
+   * updates are retried per peer.
    */
-  async fullSync(): Promise<{ checked: boolean }> {
+  async fullSync(): Promise<{ checked: boolean; error?: string }> {
     await this.waitUntilQuiet();
-    const { client, parallelUpdates, pushes, log } = this.options;
+    const { client, parallelUpdates, pushes } = this.options;
     // `-x` runs its updates inside the check's turn: with a gated server two nodes could wait for each other.
     if (!parallelUpdates && pushes && !client.gated) {
       await this.settled();
       const run = await client.syncAll();
       this.lastCheck = { at: performance.now() - run.durationMs, sendsUpdates: true };
-      this.results.applyAll(run, true);
-      return { checked: run.outcome.kind === 'ok' || run.outcome.kind === 'peer-unreachable' };
+      const checked = run.outcome.kind === 'ok' || run.outcome.kind === 'peer-unreachable';
+      // A failed -x is retried, and logged by the loop's schedule (once, then as a reminder).
+      this.results.applyAll(run, checked);
+      return checked ? { checked } : { checked, error: `csync2 -x: ${describeOutcome(run.outcome)}` };
     }
     const check = await client.checkAll();
     this.lastCheck = { at: performance.now(), sendsUpdates: true };
-    if (check.outcome.kind !== 'ok') {
-      log.warn(`csync2 -cr / failed (${check.outcome.kind}: ${'detail' in check.outcome ? check.outcome.detail : ''}); the full sync is retried`);
-    }
     this.requestUpdates();
-    return { checked: check.outcome.kind === 'ok' };
+    if (check.outcome.kind === 'ok') return { checked: true };
+    return { checked: false, error: `csync2 -cr /: ${describeOutcome(check.outcome)}` };
   }
 
   /** Every peer's pipeline sends what is dirty for it (a peer in backoff when its backoff ends). */
@@ -234,4 +236,9 @@ export class SyncEngine {
 
   /** Peers whose last update was ended for doing nothing (a frozen host). */
   private readonly notAnswering = new Set<string>();
+}
+
+/** A failed csync2 call's outcome in one phrase: its kind and csync2's words. */
+function describeOutcome(outcome: Csync2Outcome): string {
+  return 'detail' in outcome ? `${outcome.kind}: ${outcome.detail}` : outcome.kind;
 }

@@ -3,6 +3,7 @@ import type { Csync2Run } from './csync2-client.js';
 import { unreachableLine, unreachablePeers } from './csync2-outcome.js';
 import {
   DEFAULT_BACKOFF,
+  PEER_ERROR_BACKOFF,
   recordFailure,
   recordSuccess,
   type BackoffPolicy,
@@ -10,7 +11,7 @@ import {
   type PeerLogLine,
 } from './peer-health.js';
 
-/** Failures that are not the peer's: retried soon, never more than 5 s apart. */
+/** Failures that are not the peer's (a lock, a busy database): retried soon, never more than 5 s apart. */
 export const LOCAL_FAILURE_BACKOFF: BackoffPolicy = { initialMs: 500, maxMs: 5000, reminderMs: 300_000 };
 
 export interface UpdateResultsOptions {
@@ -75,12 +76,14 @@ export class UpdateResults {
   private readonly conflictLoggedAt = new Map<string, number>();
 
   /**
-   * A peer that cannot be reached backs off up to a minute; any other failure
-   * (a file that changed under csync2, a lock) is retried within seconds.
+   * A peer that cannot be reached backs off up to a minute; a lock, a busy
+   * database or a conflict is retried within seconds; any other error
+   * (authentication, SSL) within seconds at first, up to a minute while it repeats.
    */
   private policyFor(run: Csync2Run): BackoffPolicy {
     const kind = run.outcome.kind;
-    return kind === 'peer-unreachable' || kind === 'timeout' ? (this.options.backoff ?? DEFAULT_BACKOFF) : LOCAL_FAILURE_BACKOFF;
+    if (kind === 'peer-unreachable' || kind === 'timeout') return this.options.backoff ?? DEFAULT_BACKOFF;
+    return kind === 'failed' ? PEER_ERROR_BACKOFF : LOCAL_FAILURE_BACKOFF;
   }
 
   /**

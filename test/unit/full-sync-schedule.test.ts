@@ -33,7 +33,7 @@ test('settling requests: one full sync per burst, at most 10 s after the first',
   assert.equal(schedule.nextAt(), 10_000, 'never later than 10 s after the first request');
 });
 
-test('a failed full sync is retried with backoff capped at 5 s, and says it is a retry', () => {
+test('a full sync failing differently each time is retried with backoff capped at 5 s, and says it is a retry', () => {
   const schedule = new FullSyncSchedule(0, 0);
   schedule.request('start-up', 0);
   let now = 0;
@@ -42,7 +42,7 @@ test('a failed full sync is retried with backoff capped at 5 s, and says it is a
     const reason = schedule.due(now);
     assert.ok(reason);
     schedule.started();
-    schedule.finished(reason, false, now);
+    schedule.finished(reason, false, now, `ERROR: Cant stat %data%/f${i}.`);
     const next = schedule.nextAt();
     assert.ok(next !== undefined);
     delays.push(next - now);

@@ -62,6 +62,15 @@ test('invalid values name the option, the value and what is allowed', () => {
   assert.throws(() => resolveOptions({ fullSyncInterval: 'x' }, csync2, 'h'), /--full-sync-interval x: expected a number of seconds >= 0/);
 });
 
+test('a whole-tree check has its own timeout, longer than one csync2 call', () => {
+  const csync2 = { passThrough: [] };
+  const defaults = resolveOptions({}, csync2, 'h');
+  assert.equal(defaults.csync2TimeoutMs, 600_000);
+  assert.equal(defaults.fullSyncTimeoutMs, 3_600_000);
+  assert.equal(resolveOptions({ fullSyncTimeout: '7200' }, csync2, 'h').fullSyncTimeoutMs, 7_200_000);
+  assert.throws(() => resolveOptions({ fullSyncTimeout: '0' }, csync2, 'h'), { message: '--full-sync-timeout 0: expected a number of seconds > 0 (e.g. --full-sync-timeout 3600)' });
+});
+
 test('--disable-rsync turns the rsync threshold off', () => {
   assert.equal(resolveOptions({ disableRsync: true }, { passThrough: [] }, 'h').rsyncThreshold, undefined);
 });

@@ -10,6 +10,7 @@ import { parseDirtyList } from '../../src/sync/rsync-dirty.js';
 import { filesFromList, removedDirectories, rsyncArgs, RsyncSender } from '../../src/sync/rsync-sender.js';
 import { peerUnreachable } from '../../src/sync/peer-health.js';
 import { expandRsyncTarget, isDaemonTarget } from '../../src/sync/rsync-target.js';
+import { needsArgProtection, parseArgProtection } from '../../src/sync/rsync-capabilities.js';
 
 const CONFIG = `
 group web {
@@ -133,6 +134,47 @@ prefix x { on a: /srv/x; on b: /srv/x; }
   const quiet = new RsyncSender({ children, log, csync2, scope: () => readOnly, target: '{host}:{path}', maxParallel: 4, timeoutMs: 5000 });
   assert.deepEqual(await quiet.deliver(['/etc/x']), { delivered: false, dirtyPeers: [] });
   assert.ok(lines.some((line) => /read-only/.test(line)));
+  assert.equal(children.count, 0);
+});
+
+// Excerpts of `rsync --help` as each version prints them.
+const HELP_2_6_9 = ' -0, --from0                 all *-from/filter files are delimited by 0s\n     --address=ADDRESS       bind address for outgoing socket to daemon\n';
+const HELP_3_1_3 = ' -0, --from0                 all *-from/filter files are delimited by 0s\n -s, --protect-args          no space-splitting; only wildcard special-chars\n';
+const HELP_3_2_4 = '--from0, -0              all *-from/filter files are delimited by 0s\n--old-args               disable the modern arg-protection idiom\n--protect-args, -s       no space-splitting; wildcard chars only\n';
+const HELP_3_5_0 = '--from0, -0              all *-from/filter files are delimited by 0s\n--old-args               disable the modern argument-protection idiom\n--secluded-args, -s      use the protocol to safely send the arguments\n';
+
+test("a peer path with spaces or shell characters is kept whole: -s before rsync 3.2.4, --no-old-args after, nothing rsync does not know", () => {
+  assert.equal(parseArgProtection(HELP_2_6_9), 'none');
+  assert.equal(parseArgProtection(HELP_3_1_3), 'secluded');
+  assert.equal(parseArgProtection(HELP_3_2_4), 'modern');
+  assert.equal(parseArgProtection(HELP_3_5_0), 'modern');
+  assert.equal(parseArgProtection(''), 'none', 'no answer: nothing passed');
+  const base = { source: '/var/www/', target: "beta:/srv/web site/$x;'*/", ioTimeoutS: 30 };
+  const tail = (args: string[]) => args.slice(args.indexOf('--') - 1);
+  assert.deepEqual(tail(rsyncArgs({ ...base, argProtection: 'secluded' })), ['-s', '--', '/var/www/', "beta:/srv/web site/$x;'*/"]);
+  assert.deepEqual(tail(rsyncArgs({ ...base, argProtection: 'modern' })), ['--no-old-args', '--', '/var/www/', "beta:/srv/web site/$x;'*/"]);
+  const none = rsyncArgs({ ...base, argProtection: 'none' });
+  assert.ok(!none.some((arg) => arg === '-s' || /args/.test(arg) && arg !== '--delete-missing-args'), none.join(' '));
+  assert.ok(needsArgProtection("beta:/srv/web site/"));
+  for (const target of ['beta:/srv/$x/', 'beta:/srv/a;b/', "beta:/srv/it's/", 'beta:/srv/*/', 'beta:/srv/{a,b}/', 'beta:~/x/']) assert.ok(needsArgProtection(target), target);
+  for (const target of ['beta:/srv/www/', 'deploy@10.0.0.4:/srv/web-1.2_x/', 'rsync://beta:873/www/static/']) assert.ok(!needsArgProtection(target), target);
+});
+
+test('an rsync that cannot protect arguments is not run for such a root (logged once); csync2 sends it', async () => {
+  const config = parseCsync2Config(`
+group g { host a b; key /k; include %x%; }
+prefix x { on a: /srv/x; on b: "/srv/web site"; }
+`, '/etc/csync2.cfg');
+  const children = new ChildProcesses();
+  const lines: string[] = [];
+  const log = silentLogger();
+  log.warn = ((message: string) => void lines.push(message)) as typeof log.warn;
+  const scope = selectScope(config, { host: 'a' });
+  const csync2 = { run: async () => ({ outcome: { kind: 'ok' as const }, stdout: 'x\ta\tb\t%x%/y\n', stderr: '', durationMs: 0 }) };
+  const sender = new RsyncSender({ children, log, csync2, scope: () => scope, target: '{host}:{path}', maxParallel: 4, timeoutMs: 5000, argProtection: 'none' });
+  assert.deepEqual(await sender.deliver(['/srv/x/y']), { delivered: false, dirtyPeers: ['b'] });
+  assert.equal((await sender.deliver(['/srv/x/y'])).delivered, false);
+  assert.equal(lines.filter((line) => /no rsync to b:\/srv\/web site\/: the peer's shell would split/.test(line)).length, 1, lines.join('\n'));
   assert.equal(children.count, 0);
 });
 
