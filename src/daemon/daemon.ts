@@ -286,14 +286,15 @@ export class Daemon extends EventEmitter<DaemonEvents> {
     this.emit('state', next);
   }
 
-  /** A password in `-D pgsql://…` goes to a 0600 libpq password file beside the queue, off every command line. */
+  /** A password in `-D pgsql://…` goes to a 0600 libpq password file beside the queue, off every command line; the URL gets the user and empty password csync2 needs. */
   private keepDatabasePasswordPrivate(options: ResolvedOptions): ResolvedOptions {
     const hidden = hidePgsqlPassword(options.csync2, dirname(options.queueFile));
     redactOwnCommandLine();
-    if (!hidden.passFile) return options;
-    process.env.PGPASSFILE = hidden.passFile;
-    this.log.withTag('config').info(`CONFIG: the database password of -D is kept in ${hidden.passFile} (0600) for csync2, not on its command lines`);
-    return { ...options, csync2: hidden.csync2 };
+    if (hidden.passFile) {
+      process.env.PGPASSFILE = hidden.passFile;
+      this.log.withTag('config').info(`CONFIG: the database password of -D is kept in ${hidden.passFile} (0600) for csync2, not on its command lines`);
+    }
+    return hidden.csync2 === options.csync2 ? options : { ...options, csync2: hidden.csync2 };
   }
 
   /** What `status` shows, taken now. */

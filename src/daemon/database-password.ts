@@ -29,19 +29,21 @@ export interface HiddenPassword<T> {
  */
 export function hidePgsqlPassword<T extends Csync2Options>(csync2: T, privateDir: string): HiddenPassword<T> {
   const url = csync2.database === undefined ? undefined : parseDatabaseUrl(csync2.database);
-  if (!url || url.scheme !== 'pgsql' || url.password === undefined || url.password === '') return { csync2 };
-  const passFile = join(privateDir, 'pgpass');
-  writePrivateFile(passFile, `${pgpassLine(url)}\n`);
-  // An empty password, not none: csync2 2.0 writes a missing one as "(null)" when it
-  // reconnects to create its database (db_postgres.c), while libpq looks an empty one up.
-  const bare = formatDatabaseUrl({ ...url, password: '' });
+  if (!url || url.scheme !== 'pgsql') return { csync2 };
+  const secret = url.password !== undefined && url.password !== '';
+  const passFile = secret ? join(privateDir, 'pgpass') : undefined;
+  if (passFile) writePrivateFile(passFile, `${pgpassLine(url)}\n`);
+  // A user and an empty password, never none: csync2 2.0 writes a missing one as "(null)"
+  // when it reconnects to create its database (db_postgres.c); libpq looks an empty one up.
+  const bare = formatDatabaseUrl({ ...url, user: url.user ?? 'csync2', password: '' });
   const original = csync2.database as string;
+  if (bare === original) return { csync2 };
   const passThrough = csync2.passThrough.map((arg, index, all) => {
     if (all[index - 1] === '-D' && arg === original) return bare;
     if (arg === `-D${original}`) return `-D${bare}`;
     return arg;
   });
-  return { csync2: { ...csync2, database: bare, passThrough }, passFile };
+  return passFile ? { csync2: { ...csync2, database: bare, passThrough }, passFile } : { csync2: { ...csync2, database: bare, passThrough } };
 }
 
 /** Our own command line without any `-D` password, for `ps` (Linux lets a process rewrite it). */

@@ -76,6 +76,22 @@ describe('csync2 on PostgreSQL', { skip }, () => {
     assert.ok(!(await readFile(join(cluster.root, 'queue-0', 'queue.status.json'), 'utf8').catch(() => '')).includes(pg.password));
   });
 
+  test('the admin\'s own libpq password file and a URL without a password: csync2 creates its database and the daemon starts', async () => {
+    const passFile = join(cluster.root, 'admin-pgpass');
+    await writeFile(passFile, `127.0.0.1:${pg.port}:*:csync2:${pg.password}\n`, { mode: 0o600 });
+    const daemon = DaemonProcess.start(cluster, 0, {
+      csync2Args: argsOf(0, `pgsql://csync2@127.0.0.1:${pg.port}/fresh_from_pgpass`),
+      args: ['--no-server', '--queue-file', join(cluster.root, 'queue-pgpass', 'queue')],
+      env: { PGPASSFILE: passFile },
+    });
+    try {
+      await daemon.ready(30_000);
+      assert.match(daemon.log, /CONFIG: csync2's database: pgsql \(pgsql:\/\/csync2:@127\.0\.0\.1:\d+\/fresh_from_pgpass\)/);
+    } finally {
+      await daemon.stop();
+    }
+  });
+
   test('a wrong password, or no server: exit 1 with one line naming the fix, and no password in it', async () => {
     const queue = (name: string) => ['--queue-file', join(cluster.root, `queue-${name}`, 'queue'), '--no-server', '--disable-rsync'];
     const wrong = await runCli([...argsOf(0, `pgsql://csync2:not-${pg.password}@127.0.0.1:${pg.port}/`), ...queue('wrong')], { env: cluster.env, timeoutMs: 60_000 });

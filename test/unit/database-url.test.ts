@@ -36,8 +36,11 @@ test('a pgsql password moves to a 0600 libpq password file, off csync2\'s comman
     assert.equal(hidden.passFile, join(dir, 'pgpass'));
     assert.equal(await readFile(join(dir, 'pgpass'), 'utf8'), '127.0.0.1:25432:*:csync2:pa\\:ss\\\\w\n');
     assert.equal((await stat(join(dir, 'pgpass'))).mode & 0o777, 0o600);
-    assert.equal(hidePgsqlPassword({ passThrough: [], host: 'x', database: 'pgsql://csync2@h/' }, dir).passFile, undefined, 'nothing to move');
-    assert.equal(hidePgsqlPassword({ passThrough: [], host: 'x', database: 'pgsql://csync2:@h/' }, dir).passFile, undefined, 'nothing to move');
+    const none = hidePgsqlPassword({ passThrough: ['-D', 'pgsql://h/'], host: 'x', database: 'pgsql://h/' }, dir);
+    assert.equal(none.passFile, undefined, 'nothing to move');
+    assert.equal(none.csync2.database, 'pgsql://csync2:@h/', 'csync2 2.0 would write a missing user and password as (null) when it creates its database');
+    assert.deepEqual(none.csync2.passThrough, ['-D', 'pgsql://csync2:@h/']);
+    assert.equal(hidePgsqlPassword({ passThrough: [], host: 'x', database: 'pgsql://csync2:@h/' }, dir).csync2.database, 'pgsql://csync2:@h/');
     assert.equal(hidePgsqlPassword({ passThrough: [], host: 'x', database: 'mysql://u:pw@h/' }, dir).passFile, undefined, 'MariaDB reads no password file');
   } finally {
     await rm(dir, { recursive: true, force: true });
