@@ -5,6 +5,7 @@ import type { ChildProcesses } from '../process/child-processes.js';
 import { createEventFilter } from './event-filter.js';
 import type { EventIntake } from './event-intake.js';
 import { excludeRegexMatcher } from './exclude-test.js';
+import { LoopStallMonitor } from './loop-stall.js';
 import { WatchLimitError } from './inotify-watcher.js';
 import { countWatchedDirectories, readMaxUserWatches, watchLimitMessage } from './watch-limit.js';
 import { WatchSupervisor } from './watch-supervisor.js';
@@ -26,8 +27,16 @@ export interface WatchSetsOptions {
 export class WatchSets {
   private current: WatchSupervisor | undefined;
   private starting: WatchSupervisor | undefined;
+  /** A stalled event loop reads no events: inotifywait's pipe fills and the kernel may drop events. */
+  private readonly stalls: LoopStallMonitor;
 
-  constructor(private readonly options: WatchSetsOptions) {}
+  constructor(private readonly options: WatchSetsOptions) {
+    this.stalls = new LoopStallMonitor({
+      events: () => options.intake.events,
+      onPossibleLoss: (cause) => options.intake.possibleLoss(cause),
+      log: options.log,
+    });
+  }
 
   /** Starts watchers on the scope's roots; on failure none of them is left running. */
   async start(scope: SyncScope): Promise<WatchSupervisor> {
@@ -68,10 +77,12 @@ export class WatchSets {
   swap(next: WatchSupervisor): WatchSupervisor | undefined {
     const old = this.current;
     this.current = next;
+    this.stalls.start();
     return old;
   }
 
   async stop(): Promise<void> {
+    this.stalls.stop();
     await Promise.all([this.current?.stop(), this.starting?.stop()]);
   }
 }
