@@ -5,6 +5,7 @@ import { InotifyCsyncError } from '../errors.js';
 import { inotifywaitArgs } from './inotifywait-args.js';
 import { parseEventRecord, type WatchEvent } from './event-record.js';
 import { OverflowGuess, readMaxQueuedEvents } from './overflow-guess.js';
+import { unwatchableDirectoryOf } from './watch-limit.js';
 
 export interface InotifyWatcherOptions {
   root: string;
@@ -15,6 +16,8 @@ export interface InotifyWatcherOptions {
   onEvent: (event: WatchEvent) => void;
   /** Called once if the process ends after its watches were established, or its root is deleted, moved or unmounted. */
   onExit: (reason: string) => void;
+  /** The kernel refused a watch on `dir` (the inotify watch limit) while running: changes under it go unreported. */
+  onUnwatchable?: (dir: string) => void;
   /** How long setting up the watches may take before start() fails. @default 10 min */
   setupTimeoutMs?: number;
 }
@@ -120,6 +123,13 @@ export class InotifyWatcher {
 
   private report(line: string): void {
     const { root, log } = this.options;
+    const unwatchable = unwatchableDirectoryOf(line);
+    if (unwatchable !== undefined && this.options.onUnwatchable) {
+      // The supervisor keeps this as a lasting state and warns once for it, not once per directory.
+      log.debug(`inotifywait (${root}): ${line}`);
+      this.options.onUnwatchable(unwatchable);
+      return;
+    }
     // A directory that vanished while inotifywait added its watch is no news: its parent reported it.
     if (/^Couldn't watch .*: No such file or directory$/.test(line)) log.debug(`inotifywait (${root}): ${line}`);
     else log.warn(`inotifywait (${root}): ${line}`);

@@ -8,6 +8,7 @@ import { excludeRegexMatcher } from './exclude-test.js';
 import { LoopStallMonitor } from './loop-stall.js';
 import { WatchLimitError } from './inotify-watcher.js';
 import { countWatchedDirectories, readMaxUserWatches, watchLimitMessage } from './watch-limit.js';
+import type { WatchLimitReached } from './watch-limit-state.js';
 import { WatchSupervisor } from './watch-supervisor.js';
 
 export interface WatchSetsOptions {
@@ -71,6 +72,11 @@ export class WatchSets {
     }
     log.info(`INOTIFY: watches established in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     return watchers;
+  }
+
+  /** Roots of the watchers in force where the watch limit left directories unwatched. */
+  watchLimitReached(): WatchLimitReached[] {
+    return this.current?.watchLimitReached() ?? [];
   }
 
   /** Puts `next` in force; returns the set it replaces, for the caller to stop. */

@@ -71,6 +71,21 @@ describe('status command text', () => {
     assert.match(text, /warning: the daemon has not updated its status for 60 s/);
   });
 
+  test('the watch limit reached after start-up: a line of its own under the roots, with the fix', () => {
+    const base = sampleStatus();
+    const since = base.updatedAt - 125_000;
+    const status = sampleStatus({
+      watchLimitReached: [{ root: '/srv/www', since, unwatchedDirectories: 20, lastCheckAt: base.updatedAt - 5000, checkEveryMs: 30_000, limit: { value: 8192, name: 'fs.inotify.max_user_watches' } }],
+    });
+    const text = formatStatus(status, status.updatedAt);
+    assert.match(
+      text,
+      /\n {13}watch limit REACHED on \/srv\/www since \d\d:\d\d:\d\d \(2 min\): 20 directories unwatched, checked with csync2 -cr every 30 s \(last 5\.0 s ago\); raise fs\.inotify\.max_user_watches \(now 8192\)\n/,
+      text,
+    );
+    assert.doesNotMatch(formatStatus(sampleStatus({ watchLimitReached: [] }), base.updatedAt), /watch limit/);
+  });
+
   test('nothing synced yet', () => {
     const status = sampleStatus({ peers: [], counters: { batches: 0, pathsSynced: 0, fullSyncs: 0, resets: 0, events: 0, overflows: 0 } });
     const text = formatStatus(status, status.updatedAt);
