@@ -257,15 +257,17 @@ export class WatchSupervisor {
     let limit: WatchLimit | undefined;
     try {
       limit = this.readLimit();
-      unwatched = this.countUnwatched(root);
-      if (unwatched !== undefined && unwatched > 0) {
-        const watched = this.watchedUnder(root);
-        const missing = watched ? topMostMissing(directoriesUnder(root, this.skip), watched) : [];
+      // One walk of the tree per retry (it holds the event loop): counted again against the watches after the repairs.
+      const dirs = directoriesUnder(root, this.skip);
+      const before = this.watchedUnder(root);
+      if (before) {
+        const missing = topMostMissing(dirs, before);
         for (const dir of missing) {
           // The first refusal tells the limit still stands: the rest would be refused too.
           if ((await this.repair(dir, 'limit')) === 'limit' || this.stopped) break;
         }
-        unwatched = this.countUnwatched(root);
+        const after = missing.length > 0 ? this.watchedUnder(root) : before;
+        unwatched = after ? dirs.filter((dir) => !after.has(dir.ino)).length : undefined;
       }
     } catch (error) {
       this.options.log.debug(`WATCH LIMIT: retrying the watches under ${root} failed: ${error instanceof Error ? error.message : String(error)}`);
@@ -280,13 +282,6 @@ export class WatchSupervisor {
       (this.options.checkPath ?? this.options.onRepaired)(root);
     }
     this.planLimitTimer();
-  }
-
-  /** Directories under `root` that no watch covers; undefined while its main watcher is down (its restart covers the root). */
-  private countUnwatched(root: string): number | undefined {
-    const watched = this.watchedUnder(root);
-    if (!watched) return undefined;
-    return directoriesUnder(root, this.skip).filter((dir) => !watched.has(dir.ino)).length;
   }
 
   /** Roots where the watch limit left directories unwatched (for status and the metrics). */
