@@ -37,6 +37,11 @@ describe('systemd STATUS= line', () => {
     assert.match(systemdStatusLine(status, undefined), /^running: watching 1 root; full sync \(queue reset\) to 0 peers took 2\.1 s at .*; 200 bytes queued$/);
   });
 
+  test('the watch limit reached under a root', () => {
+    const status = sampleStatus({ watchLimitReached: [{ root: '/srv/www', since: Date.now() - 60_000, unwatchedDirectories: 20, checkEveryMs: 30_000 }] });
+    assert.match(systemdStatusLine(status, undefined), /; WATCH LIMIT reached under \/srv\/www since \d\d:\d\d:\d\d \(20 directories unwatched\)/);
+  });
+
   test('draining', () => {
     assert.match(systemdStatusLine(sampleStatus({ state: 'draining' }), undefined), /^draining/);
   });
