@@ -1,7 +1,7 @@
 import type { Logger } from '../log/logger.js';
 
 export interface LoopStallSettings {
-  /** How often the timer ticks. @default 250 */
+  /** How often the timer ticks (an idle daemon wakes for it: a few microseconds each). @default 500 */
   tickMs?: number;
   /** A tick this much later than due is a stall. @default 1000 */
   stallMs?: number;
@@ -32,7 +32,7 @@ export class LoopStallJudge {
   private pending: { stalledMs: number; endedAt: number; eventsBefore: number } | undefined;
 
   constructor(settings: LoopStallSettings, now: number, events: number) {
-    this.tickMs = settings.tickMs ?? 250;
+    this.tickMs = settings.tickMs ?? 500;
     this.stallMs = settings.stallMs ?? 1000;
     this.drainMs = settings.drainMs ?? 1000;
     this.lastTickAt = now;
