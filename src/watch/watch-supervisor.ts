@@ -9,7 +9,6 @@ import { directoriesUnder, topMostMissing, watchedInodes } from './watch-audit.j
 import { RestartBackoff } from './restart-backoff.js';
 import { raiseLimitAdvice, readWatchLimit, type WatchLimit } from './watch-limit.js';
 import { WatchLimitState, type WatchLimitReached, type WatchLimitSettings } from './watch-limit-state.js';
-import { formatDuration } from '../status/durations.js';
 
 export interface WatchSupervisorOptions {
   roots: string[];
@@ -37,6 +36,12 @@ export interface WatchSupervisorOptions {
 /** How a new directory event looks: inotifywait -r adds watches for it, which can race (see auditNewDirectories). */
 function isNewDirectory(event: WatchEvent): boolean {
   return event.isDir && (event.events.includes('CREATE') || event.events.includes('MOVED_TO'));
+}
+
+/** A duration for a log line ("0.3 s", "30 s", "5 min"); status/ has the full formatter, and imports from here. */
+function formatDuration(ms: number): string {
+  if (ms < 10_000) return `${(ms / 1000).toFixed(1)} s`;
+  return ms < 120_000 ? `${Math.round(ms / 1000)} s` : `${Math.round(ms / 60_000)} min`;
 }
 
 /** Supplementary watchers of one root before its main watcher is renewed instead. */
