@@ -22,6 +22,8 @@ export interface DaemonProcessOptions {
   entry?: string;
   /** Options for node itself, before the entry. @default DAEMON_NODE_FLAGS, as the installed command uses (with DAEMON_ENV) */
   nodeArgs?: readonly string[];
+  /** A command that runs node, e.g. `['unshare', '--user', '--map-root-user', '--']` (it must exec node under its own PID). */
+  wrapper?: readonly string[];
 }
 
 /**
@@ -58,7 +60,8 @@ export class DaemonProcess {
       ...(options.args?.includes('--rsync-target') ? [] : ['--disable-rsync']),
       ...(options.args ?? []),
     ];
-    const subprocess = execa(process.execPath, args, {
+    const [command, ...wrapperArgs] = [...(options.wrapper ?? []), process.execPath];
+    const subprocess = execa(command as string, [...wrapperArgs, ...args], {
       env: { ...DAEMON_ENV, ...cluster.env, ...options.env },
       all: true,
       reject: false,

@@ -306,6 +306,7 @@ export class Daemon extends EventEmitter<DaemonEvents> {
       startedAt: this.startedAt,
       watchedRoots: this.scope?.watchRoots ?? [],
       watchCount: this.watchCounts.sample(Date.now()),
+      watchLimitReached: this.watches.watchLimitReached(),
       queue: this.queue,
       loop: this.loop,
       intake: this.intake,

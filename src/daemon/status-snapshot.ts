@@ -5,6 +5,7 @@ import type { ListenerStats } from '../sync/listener-stats.js';
 import type { PeerHealth } from '../sync/peer-health.js';
 import { VERSION } from '../version.js';
 import type { EventIntake } from '../watch/event-intake.js';
+import type { WatchLimitReached } from '../watch/watch-limit-state.js';
 import { readMaxUserWatches } from '../watch/watch-limit.js';
 import type { SyncLoop, SyncLoopStats } from '../loop/sync-loop.js';
 
@@ -41,6 +42,8 @@ export interface DaemonStatus {
   watchCount?: number;
   /** fs.inotify.max_user_watches: the limit the watches count against (per user), when readable. */
   watchLimit?: number;
+  /** Roots where a watch could not be added after start-up (the watch limit): checked on a schedule until watched again. */
+  watchLimitReached?: WatchLimitReached[];
   queue: {
     file: string;
     /** Bytes in the queue file. */
@@ -76,6 +79,7 @@ export interface StatusSources {
   startedAt: number;
   watchedRoots: string[];
   watchCount: number | undefined;
+  watchLimitReached?: WatchLimitReached[];
   queue: Pick<QueueFile, 'path' | 'appended' | 'size'>;
   loop: Pick<SyncLoop, 'offset' | 'linesRead' | 'stats' | 'fullSyncPending'> | undefined;
   intake: Pick<EventIntake, 'events' | 'overflows'>;
@@ -105,6 +109,7 @@ export function takeStatusSnapshot(from: StatusSources): DaemonStatus {
     watchedRoots: from.watchedRoots,
     watchCount: from.watchCount,
     watchLimit: readMaxUserWatches(),
+    watchLimitReached: from.watchLimitReached ?? [],
     queue: {
       file: queue.path,
       size,

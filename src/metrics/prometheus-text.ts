@@ -97,7 +97,7 @@ function families(status: DaemonStatus): Family[] {
     { name: 'full_syncs_total', type: 'counter', help: 'Full syncs (csync2 -cr / and updates), the start-up one included.', samples: [{ value: counters.fullSyncs }] },
     { name: 'queue_resets_total', type: 'counter', help: 'Times the queue file was emptied after num_lines_until_reset records.', samples: [{ value: counters.resets }] },
     { name: 'inotify_events_total', type: 'counter', help: 'Events read from inotifywait, before filtering.', samples: [{ value: counters.events }] },
-    { name: 'inotify_overflows_total', type: 'counter', help: 'Kernel inotify queue overflows (each one is followed by a full sync).', samples: [{ value: counters.overflows }] },
+    { name: 'inotify_overflows_total', type: 'counter', help: "Kernel inotify queue overflows, inferred (a queue's worth of events within a second, or a stall of the daemon's event loop while events came in); each is followed by a full sync.", samples: [{ value: counters.overflows }] },
     ...(status.server ? serverFamilies(status.server) : []),
     { name: 'batch_duration_seconds', type: 'histogram', help: 'Time a batch took: csync2 -cr of its paths (and rsync for a large one); the peer updates run after it, on their own.', samples: histogramSamples(histograms.batchDurationSeconds) },
     { name: 'full_sync_duration_seconds', type: 'histogram', help: 'Time a full sync took (csync2 -cr /, or csync2 -x).', samples: histogramSamples(histograms.fullSyncDurationSeconds) },
@@ -111,6 +111,18 @@ function families(status: DaemonStatus): Family[] {
     { name: 'queue_offset_bytes', type: 'gauge', help: 'Read offset in the queue file: size minus offset is not read yet.', samples: [{ value: queue.offset }] },
     { name: 'inotify_watches', type: 'gauge', help: "inotify watches held by the daemon's inotifywait processes (counted at most every 30 s).", samples: status.watchCount === undefined ? [] : [{ value: status.watchCount }] },
     { name: 'inotify_max_user_watches', type: 'gauge', help: 'fs.inotify.max_user_watches: the per-user limit the watches count against.', samples: status.watchLimit === undefined ? [] : [{ value: status.watchLimit }] },
+    {
+      name: 'watch_limit_reached',
+      type: 'gauge',
+      help: 'Per watched root: 1 while directories under it have no watch because the inotify watch limit was reached after start-up (they are checked with csync2 -cr every 30 s meanwhile), else 0.',
+      samples: status.watchedRoots.map((root) => ({ labels: { root }, value: (status.watchLimitReached ?? []).some((reached) => reached.root === root) ? 1 : 0 })),
+    },
+    {
+      name: 'unwatched_directories',
+      type: 'gauge',
+      help: 'Directories under the root that no inotify watch covers, as last counted while the watch limit is reached.',
+      samples: (status.watchLimitReached ?? []).flatMap((reached) => (reached.unwatchedDirectories === undefined ? [] : [{ labels: { root: reached.root }, value: reached.unwatchedDirectories }])),
+    },
   ];
 }
 

@@ -1,4 +1,5 @@
 import type { DaemonStatus, PeerStatus } from '../daemon/status-snapshot.js';
+import type { WatchLimitReached } from '../watch/watch-limit-state.js';
 import { clockTime, formatDuration, relativeTime } from './durations.js';
 
 /** The daemon rewrites its status file every ~2 s; older than this, it is probably stuck. */
@@ -23,6 +24,16 @@ function peerLine(peer: PeerStatus, now: number): string {
   return peer.consecutiveFailures > 0 && peer.lastError ? `${line}: ${peer.lastError.replace(/\s+/g, ' ')}` : line;
 }
 
+/** A root the watch limit left partly unwatched: since when, how much, how it is covered, the fix. */
+function watchLimitLine(reached: WatchLimitReached, now: number): string {
+  const count = reached.unwatchedDirectories !== undefined ? plural(reached.unwatchedDirectories, 'directory', 'directories') : 'directories';
+  const last = reached.lastCheckAt !== undefined ? ` (last ${relativeTime(reached.lastCheckAt, now)})` : '';
+  return (
+    `watch limit REACHED on ${reached.root} since ${clockTime(reached.since)} (${formatDuration(now - reached.since)}): ${count} unwatched, ` +
+    `checked with csync2 -cr every ${formatDuration(reached.checkEveryMs)}${last}; raise ${reached.limit ? `${reached.limit.name} (now ${reached.limit.value})` : 'fs.inotify.max_user_watches'}`
+  );
+}
+
 /** The human `inotify-csync status` text: one labelled line per topic, peers one per line. */
 export function formatStatus(status: DaemonStatus, now: number): string {
   const label = (name: string): string => `  ${name.padEnd(11)}`;
@@ -33,6 +44,7 @@ export function formatStatus(status: DaemonStatus, now: number): string {
   const roots = status.watchedRoots.length > 0 ? status.watchedRoots.join(', ') : '(none yet)';
   const watches = status.watchCount !== undefined ? `, ${plural(status.watchCount, 'inotify watch', 'inotify watches')}` : '';
   lines.push(`${label('watching')}${roots} (${plural(status.watchedRoots.length, 'root')}${watches})`);
+  for (const reached of status.watchLimitReached ?? []) lines.push(`${label('')}${watchLimitLine(reached, now)}`);
   const { queue } = status;
   lines.push(
     `${label('queue')}${plural(Math.max(0, queue.size - queue.offset), 'byte')} unread (offset ${queue.offset} of ${queue.size}), ${plural(queue.linesRead, 'record')} read since the last reset, ${queue.appended} queued since start: ${queue.file}`,

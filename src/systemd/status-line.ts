@@ -27,6 +27,9 @@ export function systemdStatusLine(status: DaemonStatus, progress: string | undef
     const since = peer.failingSince !== undefined ? ` since ${clockTime(peer.failingSince)}` : '';
     parts.push(`peer ${peer.name} failing${since} (${plural(peer.consecutiveFailures, 'failure')})`);
   }
+  for (const reached of status.watchLimitReached ?? []) {
+    parts.push(`WATCH LIMIT reached under ${reached.root} since ${clockTime(reached.since)}${reached.unwatchedDirectories !== undefined ? ` (${plural(reached.unwatchedDirectories, 'directory', 'directories')} unwatched)` : ''}`);
+  }
   if (status.fullSyncPending !== undefined) parts.push(`full sync pending: ${status.fullSyncPending}`);
   const unread = status.queue.size - status.queue.offset;
   if (unread > 0) parts.push(`${plural(unread, 'byte')} queued`);

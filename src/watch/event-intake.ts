@@ -34,12 +34,7 @@ export class EventIntake {
     const { sinks } = this;
     this.events++;
     if (event.overflow) {
-      this.overflows++;
-      if (!sinks.fullSyncPending()) {
-        sinks.log.warn('INOTIFY: the kernel dropped events (queue overflow, or a burst as large as the kernel queue); a full sync follows');
-      }
-      // One full sync per burst of overflows.
-      sinks.requestFullSync('inotify queue overflow', 500);
+      this.possibleLoss('the kernel dropped events (queue overflow, or a burst as large as the kernel queue)', 'inotify queue overflow');
       return;
     }
     if (isCsync2TempFile(event.path)) sinks.noticeTransfer();
@@ -50,5 +45,13 @@ export class EventIntake {
       const area = topLevelUnder(event.path, roots);
       if (area !== undefined) sinks.noteRename(area);
     }
+  }
+
+  /** Events may have been dropped (`cause` says why): counted as an overflow, and a full sync follows, one per burst. */
+  possibleLoss(cause: string, reason = 'possible inotify queue overflow'): void {
+    const { sinks } = this;
+    this.overflows++;
+    if (!sinks.fullSyncPending()) sinks.log.warn(`INOTIFY: ${cause}; a full sync follows`);
+    sinks.requestFullSync(reason, 500);
   }
 }

@@ -1,10 +1,11 @@
-import { readFileSync } from 'node:fs';
 import split2 from 'split2';
 import type { Logger } from '../log/logger.js';
 import type { ChildProcesses } from '../process/child-processes.js';
 import { InotifyCsyncError } from '../errors.js';
 import { inotifywaitArgs } from './inotifywait-args.js';
 import { parseEventRecord, type WatchEvent } from './event-record.js';
+import { OverflowGuess, readMaxQueuedEvents } from './overflow-guess.js';
+import { unwatchableDirectoryOf } from './watch-limit.js';
 
 export interface InotifyWatcherOptions {
   root: string;
@@ -15,6 +16,8 @@ export interface InotifyWatcherOptions {
   onEvent: (event: WatchEvent) => void;
   /** Called once if the process ends after its watches were established, or its root is deleted, moved or unmounted. */
   onExit: (reason: string) => void;
+  /** The kernel refused a watch on `dir` (the inotify watch limit) while running: changes under it go unreported. */
+  onUnwatchable?: (dir: string) => void;
   /** How long setting up the watches may take before start() fails. @default 10 min */
   setupTimeoutMs?: number;
 }
@@ -22,15 +25,6 @@ export interface InotifyWatcherOptions {
 /** Events on a watch's own directory: for the root they mean it is gone; elsewhere the parent's events already tell. */
 const SELF_EVENTS = ['DELETE_SELF', 'MOVE_SELF', 'IGNORED', 'UNMOUNT'];
 const ROOT_GONE_EVENTS = SELF_EVENTS;
-
-function readMaxQueuedEvents(): number | undefined {
-  try {
-    const value = Number.parseInt(readFileSync('/proc/sys/fs/inotify/max_queued_events', 'utf8'), 10);
-    return value > 0 ? value : undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 /** inotifywait's message when max_user_watches is too low. */
 export const WATCH_LIMIT_PATTERN = /upper limit on inotify watches reached/i;
@@ -47,11 +41,8 @@ export class InotifyWatcher {
   private subprocess: ReturnType<ChildProcesses['start']> | undefined;
   private stopping = false;
   private readonly stderrTail: string[] = [];
-  private windowStart = 0;
-  private windowEvents = 0;
-  private windowFlagged = false;
-  /** The kernel queue size of this inotify instance (max_queued_events when it started). */
-  private queueLimit = 16_384;
+  /** Infers a full kernel queue from the event rate (sized by max_queued_events when this instance starts). */
+  private overflowGuess: OverflowGuess | undefined;
 
   constructor(private readonly options: InotifyWatcherOptions) {}
 
@@ -63,7 +54,8 @@ export class InotifyWatcher {
   start(): Promise<void> {
     const { root, excludeRegex, children, log } = this.options;
     const args = inotifywaitArgs(root, { excludeRegex });
-    this.queueLimit = readMaxQueuedEvents() ?? 16_384;
+    // The kernel gives an inotify instance the max_queued_events of the moment it is created.
+    this.overflowGuess = new OverflowGuess({ queueLimit: readMaxQueuedEvents() ?? 16_384 });
     log.debug(`inotifywait ${args.join(' ')}`);
     const subprocess = children.start('inotifywait', args, {
       stdin: 'ignore',
@@ -131,29 +123,22 @@ export class InotifyWatcher {
 
   private report(line: string): void {
     const { root, log } = this.options;
+    const unwatchable = unwatchableDirectoryOf(line);
+    if (unwatchable !== undefined && this.options.onUnwatchable) {
+      // The supervisor keeps this as a lasting state and warns once for it, not once per directory.
+      log.debug(`inotifywait (${root}): ${line}`);
+      this.options.onUnwatchable(unwatchable);
+      return;
+    }
     // A directory that vanished while inotifywait added its watch is no news: its parent reported it.
     if (/^Couldn't watch .*: No such file or directory$/.test(line)) log.debug(`inotifywait (${root}): ${line}`);
     else log.warn(`inotifywait (${root}): ${line}`);
   }
 
-  /**
-   * inotifywait 3.22 never prints the kernel's IN_Q_OVERFLOW (docs/decisions.md,
-   * "inotifywait never reports a queue overflow"). A full kernel queue can only be inferred: as many events
-   * within one second as the queue holds (less the overflow entry itself) means events were probably dropped, so
-   * a synthetic overflow event asks for a full sync (once per second at most).
-   */
+  /** A queue's worth of events within a second (sliding) means some were probably dropped: a synthetic overflow asks for a full sync. */
   private countForOverflow(): void {
-    const now = Date.now();
-    if (now - this.windowStart >= 1000) {
-      this.windowStart = now;
-      this.windowEvents = 0;
-      this.windowFlagged = false;
-    }
-    this.windowEvents++;
-    if (!this.windowFlagged && this.windowEvents >= this.queueLimit - 1) {
-      this.windowFlagged = true;
-      this.options.onEvent({ events: ['Q_OVERFLOW'], path: '', validUtf8: true, isDir: false, overflow: true });
-    }
+    if (!this.overflowGuess?.note(Date.now())) return;
+    this.options.onEvent({ events: ['Q_OVERFLOW'], path: '', validUtf8: true, isDir: false, overflow: true });
   }
 
   /** Ends the process (SIGTERM, then SIGKILL after `graceMs`: a stopped or stuck one never holds up a stop); no onExit call follows. */

@@ -35,3 +35,39 @@ export function countWatchedDirectories(roots: readonly string[], skip: (path: s
   }
   return count;
 }
+
+/** The inotify watch limit in force for this process, and the setting that holds it. */
+export interface WatchLimit {
+  value: number;
+  /** `fs.inotify.max_user_watches`, or `user.max_inotify_watches` when a user namespace (a container) sets a lower one. */
+  name: string;
+}
+
+/**
+ * Since Linux 5.11 watches count per user in each user namespace up to the
+ * first: the lower of the machine's fs.inotify.max_user_watches and the own
+ * namespace's user.max_inotify_watches (in the first namespace both are one value).
+ */
+export function readWatchLimit(files = { machine: '/proc/sys/fs/inotify/max_user_watches', namespace: '/proc/sys/user/max_inotify_watches' }): WatchLimit | undefined {
+  const machine = readMaxUserWatches(files.machine);
+  const namespace = readMaxUserWatches(files.namespace);
+  if (namespace !== undefined && (machine === undefined || namespace < machine)) return { value: namespace, name: 'user.max_inotify_watches' };
+  return machine === undefined ? undefined : { value: machine, name: 'fs.inotify.max_user_watches' };
+}
+
+/** The fix for a limit reached while running: the setting, its value, and a value with room. */
+export function raiseLimitAdvice(limit: WatchLimit | undefined): string {
+  if (!limit) return 'raise fs.inotify.max_user_watches';
+  return `raise ${limit.name} (now ${limit.value}): 'sysctl -w ${limit.name}=${suggestedWatchLimit(limit.value)}'`;
+}
+
+/** inotifywait's words for a watch the kernel refused at the limit: the directory, or undefined for another line. */
+export function unwatchableDirectoryOf(line: string): string | undefined {
+  // While running (inotifywait.c: a new directory, ENOSPC).
+  const running = /^Couldn't watch new directory (.*): No space left on device$/.exec(line);
+  // While setting up: inotifywait exits after it.
+  const setup = /^Failed to watch (.*); upper limit on inotify watches reached!?$/.exec(line);
+  const dir = running?.[1] ?? setup?.[1];
+  if (dir === undefined) return undefined;
+  return dir.length > 1 && dir.endsWith('/') ? dir.slice(0, -1) : dir;
+}

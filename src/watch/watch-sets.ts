@@ -5,8 +5,10 @@ import type { ChildProcesses } from '../process/child-processes.js';
 import { createEventFilter } from './event-filter.js';
 import type { EventIntake } from './event-intake.js';
 import { excludeRegexMatcher } from './exclude-test.js';
+import { LoopStallMonitor } from './loop-stall.js';
 import { WatchLimitError } from './inotify-watcher.js';
 import { countWatchedDirectories, readMaxUserWatches, watchLimitMessage } from './watch-limit.js';
+import type { WatchLimitReached } from './watch-limit-state.js';
 import { WatchSupervisor } from './watch-supervisor.js';
 
 export interface WatchSetsOptions {
@@ -26,8 +28,16 @@ export interface WatchSetsOptions {
 export class WatchSets {
   private current: WatchSupervisor | undefined;
   private starting: WatchSupervisor | undefined;
+  /** A stalled event loop reads no events: inotifywait's pipe fills and the kernel may drop events. */
+  private readonly stalls: LoopStallMonitor;
 
-  constructor(private readonly options: WatchSetsOptions) {}
+  constructor(private readonly options: WatchSetsOptions) {
+    this.stalls = new LoopStallMonitor({
+      events: () => options.intake.events,
+      onPossibleLoss: (cause) => options.intake.possibleLoss(cause),
+      log: options.log,
+    });
+  }
 
   /** Starts watchers on the scope's roots; on failure none of them is left running. */
   async start(scope: SyncScope): Promise<WatchSupervisor> {
@@ -64,14 +74,21 @@ export class WatchSets {
     return watchers;
   }
 
+  /** Roots of the watchers in force where the watch limit left directories unwatched. */
+  watchLimitReached(): WatchLimitReached[] {
+    return this.current?.watchLimitReached() ?? [];
+  }
+
   /** Puts `next` in force; returns the set it replaces, for the caller to stop. */
   swap(next: WatchSupervisor): WatchSupervisor | undefined {
     const old = this.current;
     this.current = next;
+    this.stalls.start();
     return old;
   }
 
   async stop(): Promise<void> {
+    this.stalls.stop();
     await Promise.all([this.current?.stop(), this.starting?.stop()]);
   }
 }

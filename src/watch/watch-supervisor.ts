@@ -3,10 +3,12 @@ import type { Logger } from '../log/logger.js';
 import { rootOf } from '../paths/under-root.js';
 import type { ChildProcesses } from '../process/child-processes.js';
 import type { WatchEvent } from './event-record.js';
-import { InotifyWatcher } from './inotify-watcher.js';
+import { InotifyWatcher, WatchLimitError } from './inotify-watcher.js';
 import { excludeRegexMatcher } from './exclude-test.js';
 import { directoriesUnder, topMostMissing, watchedInodes } from './watch-audit.js';
 import { RestartBackoff } from './restart-backoff.js';
+import { raiseLimitAdvice, readWatchLimit, type WatchLimit } from './watch-limit.js';
+import { WatchLimitState, type WatchLimitReached, type WatchLimitSettings } from './watch-limit-state.js';
 
 export interface WatchSupervisorOptions {
   roots: string[];
@@ -18,6 +20,12 @@ export interface WatchSupervisorOptions {
   onRestarted: (root: string) => void;
   /** inotifywait missed directories under `dir`; they are watched now and `dir` must be checked (`-cr`). */
   onRepaired: (dir: string) => void;
+  /** `path` holds directories no watch covers (the watch limit): it must be checked (`-cr`). @default onRepaired */
+  checkPath?: (path: string) => void;
+  /** Timing of the watch-limit state (tests shorten it). */
+  watchLimit?: WatchLimitSettings;
+  /** Reads the inotify watch limit in force. @default readWatchLimit */
+  readLimit?: () => WatchLimit | undefined;
   /** Wait after a new directory before checking its watches. @default 300 */
   auditDelayMs?: number;
   setupTimeoutMs?: number;
@@ -28,6 +36,12 @@ export interface WatchSupervisorOptions {
 /** How a new directory event looks: inotifywait -r adds watches for it, which can race (see auditNewDirectories). */
 function isNewDirectory(event: WatchEvent): boolean {
   return event.isDir && (event.events.includes('CREATE') || event.events.includes('MOVED_TO'));
+}
+
+/** A duration for a log line ("0.3 s", "30 s", "5 min"); status/ has the full formatter, and imports from here. */
+function formatDuration(ms: number): string {
+  if (ms < 10_000) return `${(ms / 1000).toFixed(1)} s`;
+  return ms < 120_000 ? `${Math.round(ms / 1000)} s` : `${Math.round(ms / 60_000)} min`;
 }
 
 /** Supplementary watchers of one root before its main watcher is renewed instead. */
@@ -52,11 +66,19 @@ export class WatchSupervisor {
   private auditTimer: NodeJS.Timeout | undefined;
   private readonly skip: (path: string) => boolean;
   private stopped = false;
+  /** Roots with directories the watch limit left unwatched: checked on a schedule until watched again. */
+  private readonly limitState: WatchLimitState;
+  private limitTimer: NodeJS.Timeout | undefined;
   /** Directories repaired since start (for status and tests). */
   repairs = 0;
 
   constructor(private readonly options: WatchSupervisorOptions) {
     this.skip = excludeRegexMatcher(options.excludeRegex);
+    this.limitState = new WatchLimitState(options.watchLimit);
+  }
+
+  private readLimit(): WatchLimit | undefined {
+    return (this.options.readLimit ?? readWatchLimit)();
   }
 
   private handleEvent(event: WatchEvent): void {
@@ -103,11 +125,19 @@ export class WatchSupervisor {
   private confirmLater(root: string, candidates: string[]): void {
     this.later(this.options.auditDelayMs ?? 700, () => {
       void (async () => {
+        // At the watch limit the scheduled retries add the missing watches, once the limit allows.
+        if (this.stopped || this.limitState.isLimited(root)) return;
         const watched = this.watchedUnder(root);
-        if (!watched || this.stopped) return;
+        if (!watched) return;
         const skip = this.skip;
         const stillMissing = candidates.flatMap((dir) => topMostMissing(directoriesUnder(dir, skip), watched));
-        for (const lost of stillMissing) await this.repair(lost);
+        for (const lost of stillMissing) {
+          const outcome = await this.repair(lost, 'race');
+          if (outcome === 'limit') {
+            this.noteUnwatchable(root, lost, `inotifywait could not watch the new directory ${lost}`);
+            break;
+          }
+        }
       })();
     });
   }
@@ -128,16 +158,23 @@ export class WatchSupervisor {
     return all;
   }
 
-  private async repair(dir: string): Promise<void> {
+  /**
+   * Puts a supplementary watcher on `dir`: after the inotifywait -r race
+   * (`race`, warned before), or to add watches the limit refused before
+   * (`limit`, quiet: the caller reports). A watch the limit refuses again is
+   * the caller's to handle.
+   */
+  private async repair(dir: string, why: 'race' | 'limit'): Promise<'watched' | 'limit' | 'gone' | 'failed'> {
     const { log } = this.options;
-    if (this.supplementary.has(dir)) return;
-    log.warn(`INOTIFY: inotifywait missed the new directory ${dir} (a known inotifywait -r race); watching it with a supplementary watcher and checking it`);
+    if (this.supplementary.has(dir)) return 'watched';
+    if (why === 'race') log.warn(`INOTIFY: inotifywait missed the new directory ${dir} (a known inotifywait -r race); watching it with a supplementary watcher and checking it`);
     const watcher = new InotifyWatcher({
       root: dir,
       excludeRegex: this.options.excludeRegex,
       children: this.options.children,
       log,
       onEvent: (event) => this.handleEvent(event),
+      onUnwatchable: (lost) => this.unwatchableReported(lost),
       onExit: () => {
         // The directory was removed or renamed: its events now come from the main watcher, if any.
         this.supplementary.delete(dir);
@@ -147,15 +184,117 @@ export class WatchSupervisor {
     try {
       await watcher.start();
       this.repairs++;
+      if (why === 'limit') log.debug(`INOTIFY: watching ${dir}, which the watch limit had left unwatched, with a supplementary watcher`);
       this.options.onRepaired(dir);
       this.consolidateLater(dir);
+      return 'watched';
     } catch (error) {
       this.supplementary.delete(dir);
       // Gone again already (renamed or removed): its parent's events cover what happened to it.
-      if (!existsSync(dir)) return;
+      if (!existsSync(dir)) return 'gone';
+      if (error instanceof WatchLimitError) return 'limit';
       log.warn(`INOTIFY: could not watch ${dir}: ${(error as Error).message}; a full sync follows`);
       this.options.onRestarted(dir);
+      return 'failed';
     }
+  }
+
+  /** inotifywait said the kernel refused a watch on `dir` (the watch limit). */
+  private unwatchableReported(dir: string): void {
+    const root = this.rootOf(dir);
+    if (root !== undefined) this.noteUnwatchable(root, dir, `inotifywait could not watch the new directory ${dir}`);
+  }
+
+  /**
+   * A watch under `root` was refused at the watch limit: a lasting state, not
+   * one line. The root is checked on a schedule and the watches are tried
+   * again until every directory under it is watched.
+   */
+  private noteUnwatchable(root: string, dir: string, what: string): void {
+    if (this.stopped) return;
+    const limit = this.readLimit();
+    const every = formatDuration(this.limitState.checkInterval);
+    if (this.limitState.unwatchable(root, dir, Date.now(), limit?.value)) {
+      this.options.log.warn(
+        `WATCH LIMIT: ${what} (the inotify watch limit is reached); changes under ${root} are checked with csync2 -cr every ${every} until the watches can be added: ${raiseLimitAdvice(limit)}`,
+      );
+    } else {
+      this.options.log.debug(`WATCH LIMIT: ${what}; ${dir} is checked with csync2 -cr shortly`);
+    }
+    this.planLimitTimer();
+  }
+
+  private planLimitTimer(): void {
+    clearTimeout(this.limitTimer);
+    this.limitTimer = undefined;
+    const next = this.limitState.nextAt();
+    if (next === undefined || this.stopped) return;
+    this.limitTimer = setTimeout(() => this.limitTick(), Math.max(0, next - Date.now()));
+  }
+
+  /** Reads the limit, then runs what the watch-limit state says is due: checks, retries, reminders. */
+  private limitTick(): void {
+    this.limitTimer = undefined;
+    if (this.stopped) return;
+    const now = Date.now();
+    const limit = this.readLimit();
+    this.limitState.limitRead(limit?.value, now);
+    for (const action of this.limitState.due(now)) {
+      if (action.kind === 'check') {
+        this.options.log.debug(`WATCH LIMIT: checking ${action.path}, which holds directories no watch covers`);
+        (this.options.checkPath ?? this.options.onRepaired)(action.path);
+      } else if (action.kind === 'remind') {
+        const { entry } = action;
+        const count = entry.unwatchedDirectories !== undefined ? `${entry.unwatchedDirectories} directories under ${entry.root}` : `directories under ${entry.root}`;
+        this.options.log.warn(
+          `WATCH LIMIT: ${count} still unwatched, for ${formatDuration(now - entry.since)} now; checked with csync2 -cr every ${formatDuration(entry.checkEveryMs)}: ${raiseLimitAdvice(limit)}`,
+        );
+      } else {
+        void this.retryWatches(action.root);
+      }
+    }
+    this.planLimitTimer();
+  }
+
+  /** Tries to watch every directory under `root` that no watch covers; the state ends when none is left. */
+  private async retryWatches(root: string): Promise<void> {
+    let unwatched: number | undefined;
+    let limit: WatchLimit | undefined;
+    try {
+      limit = this.readLimit();
+      // One walk of the tree per retry (it holds the event loop): counted again against the watches after the repairs.
+      const dirs = directoriesUnder(root, this.skip);
+      const before = this.watchedUnder(root);
+      if (before) {
+        const missing = topMostMissing(dirs, before);
+        for (const dir of missing) {
+          // The first refusal tells the limit still stands: the rest would be refused too.
+          if ((await this.repair(dir, 'limit')) === 'limit' || this.stopped) break;
+        }
+        const after = missing.length > 0 ? this.watchedUnder(root) : before;
+        unwatched = after ? dirs.filter((dir) => !after.has(dir.ino)).length : undefined;
+      }
+    } catch (error) {
+      this.options.log.debug(`WATCH LIMIT: retrying the watches under ${root} failed: ${error instanceof Error ? error.message : String(error)}`);
+      unwatched = undefined;
+    }
+    if (this.stopped) return;
+    const ended = this.limitState.retried(root, Date.now(), unwatched, limit?.value);
+    if (ended) {
+      this.options.log.info(
+        `WATCH LIMIT: every directory under ${root} is watched again (${limit ? `${limit.name} is ${limit.value}` : 'the limit was raised'}; unwatched for ${formatDuration(Date.now() - ended.since)}); checking ${root} once more`,
+      );
+      (this.options.checkPath ?? this.options.onRepaired)(root);
+    }
+    this.planLimitTimer();
+  }
+
+  /** Roots where the watch limit left directories unwatched (for status and the metrics). */
+  watchLimitReached(): WatchLimitReached[] {
+    const entries = this.limitState.snapshot();
+    if (entries.length === 0) return entries;
+    const limit = this.readLimit();
+    return entries.map((entry) => ({ ...entry, limit }));
   }
 
   get roots(): string[] {
@@ -180,6 +319,7 @@ export class WatchSupervisor {
       log,
       onEvent: (event) => this.handleEvent(event),
       setupTimeoutMs: this.options.setupTimeoutMs,
+      onUnwatchable: (dir) => this.unwatchableReported(dir),
       onExit: (reason) => this.handleExit(root, reason),
     });
     this.watchers.set(root, watcher);
@@ -235,6 +375,7 @@ export class WatchSupervisor {
       this.confirmLater(root, [root]);
       this.options.onRestarted(root);
     } catch (error) {
+      if (error instanceof WatchLimitError) this.noteUnwatchable(root, root, `the restarted inotifywait could not watch ${root}`);
       this.handleExit(root, error instanceof Error ? error.message : String(error));
     }
   }
@@ -289,6 +430,7 @@ export class WatchSupervisor {
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
     clearTimeout(this.auditTimer);
+    clearTimeout(this.limitTimer);
     await Promise.all([...this.watchers.values(), ...this.supplementary.values()].map((watcher) => watcher.stop()));
     this.watchers.clear();
     this.supplementary.clear();

@@ -64,3 +64,11 @@ test('topLevelUnder: the entry below the root, none for the root itself or outsi
   assert.equal(topLevelUnder('/r', ['/r']), undefined);
   assert.equal(topLevelUnder('/other/a', ['/r']), undefined);
 });
+
+test('a possible loss (the event loop stalled) is counted as an overflow, logged with its cause, and asks for a full sync', () => {
+  const { taker, seen } = intake();
+  taker.possibleLoss("the daemon's event loop stalled for 3.0 s while inotify events were coming in");
+  assert.equal(taker.overflows, 1);
+  assert.deepEqual(seen.fullSyncs, [['possible inotify queue overflow', 500]]);
+  assert.ok(seen.logged.some((line) => line.includes("INOTIFY: the daemon's event loop stalled for 3.0 s while inotify events were coming in; a full sync follows")), seen.logged.join(''));
+});

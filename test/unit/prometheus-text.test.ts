@@ -49,7 +49,7 @@ inotify_csync_queue_resets_total 0
 # HELP inotify_csync_inotify_events_total Events read from inotifywait, before filtering.
 # TYPE inotify_csync_inotify_events_total counter
 inotify_csync_inotify_events_total 120
-# HELP inotify_csync_inotify_overflows_total Kernel inotify queue overflows (each one is followed by a full sync).
+# HELP inotify_csync_inotify_overflows_total Kernel inotify queue overflows, inferred (a queue's worth of events within a second, or a stall of the daemon's event loop while events came in); each is followed by a full sync.
 # TYPE inotify_csync_inotify_overflows_total counter
 inotify_csync_inotify_overflows_total 1
 # HELP inotify_csync_batch_duration_seconds Time a batch took: csync2 -cr of its paths (and rsync for a large one); the peer updates run after it, on their own.
@@ -86,6 +86,9 @@ inotify_csync_inotify_watches 812
 # HELP inotify_csync_inotify_max_user_watches fs.inotify.max_user_watches: the per-user limit the watches count against.
 # TYPE inotify_csync_inotify_max_user_watches gauge
 inotify_csync_inotify_max_user_watches 524288
+# HELP inotify_csync_watch_limit_reached Per watched root: 1 while directories under it have no watch because the inotify watch limit was reached after start-up (they are checked with csync2 -cr every 30 s meanwhile), else 0.
+# TYPE inotify_csync_watch_limit_reached gauge
+inotify_csync_watch_limit_reached{root="/srv/www"} 0
 `);
 });
 
@@ -129,4 +132,13 @@ test('the database backend is a label of info, and the csync2 port counts refusa
   assert.match(text, /^inotify_csync_server_sessions_ended_total 4$/m);
   assert.match(text, /^inotify_csync_server_sessions_long_total 5$/m);
   assert.doesNotMatch(renderMetrics(fixedStatus()), /server_/, 'no server families with --no-server');
+});
+
+test('the watch limit reached after start-up: 1 for that root with its unwatched directories, 0 for the others', () => {
+  const status = { ...fixedStatus(), watchedRoots: ['/srv/www', '/srv/data'], watchLimitReached: [{ root: '/srv/data', since: 1_764_000_100_000, unwatchedDirectories: 20, checkEveryMs: 30_000 }] };
+  const samples = parsePrometheusText(renderMetrics(status));
+  assert.equal(samples.get('inotify_csync_watch_limit_reached{root="/srv/www"}'), 0);
+  assert.equal(samples.get('inotify_csync_watch_limit_reached{root="/srv/data"}'), 1);
+  assert.equal(samples.get('inotify_csync_unwatched_directories{root="/srv/data"}'), 20);
+  assert.equal(samples.get('inotify_csync_unwatched_directories{root="/srv/www"}'), undefined);
 });

@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
+import { execa } from 'execa';
 import { WatchSupervisor, type WatchSupervisorOptions } from '../../src/watch/watch-supervisor.js';
 import { ChildProcesses } from '../../src/process/child-processes.js';
 import { watchedInodes } from '../../src/watch/watch-audit.js';
+import { readWatchLimit } from '../../src/watch/watch-limit.js';
 import { withFakeBinary } from '../helpers/fake-bin.js';
 import { alive, commandOf } from '../helpers/processes.js';
 import { recordingLogger } from '../helpers/recording-logger.js';
@@ -209,6 +211,88 @@ test('a new directory the watcher missed gets a supplementary watcher, onRepaire
     await supervisor.stop();
     await waitFor(() => pids.every((pid) => !alive(pid)), 'both watchers to end', 3000);
     assert.equal(children.count, 0);
+  });
+});
+
+/** A process in a user namespace of its own, whose inotify watch limit a test may lower; ended when the test ends. */
+async function userNamespaceHolder(t: TestContext): Promise<{ pid: number; setLimit: (value: number) => Promise<void> } | string> {
+  if (process.getuid?.() !== 0) return 'needs root';
+  const holder = execa('unshare', ['--user', '--map-root-user', '--', 'sleep', 'infinity'], { reject: false, stdin: 'ignore', cleanup: true });
+  t.after(async () => {
+    holder.kill('SIGKILL');
+    await holder;
+  });
+  const pid = holder.pid as number;
+  const own = readlinkSync('/proc/self/ns/user');
+  try {
+    await waitFor(() => readlinkSync(`/proc/${pid}/ns/user`) !== own, 'the holder to enter its user namespace', 3000);
+  } catch {
+    return 'cannot create a user namespace here';
+  }
+  const file = '/proc/sys/user/max_inotify_watches';
+  const setLimit = async (value: number): Promise<void> => {
+    await execa('nsenter', ['--user', `--target=${pid}`, '--', 'tee', file], { input: `${value}\n`, stdout: 'ignore' });
+  };
+  return { pid, setLimit };
+}
+
+test('the watch limit reached while running: a lasting state with checks on a schedule, ended once the limit rises', async (t) => {
+  // Fake (test/fixtures/bin/inotifywait-in-userns): the real inotifywait, entered into a user namespace whose
+  // user.max_inotify_watches the test lowers; the machine-wide fs.inotify.max_user_watches is never touched.
+  const holder = await userNamespaceHolder(t);
+  if (typeof holder === 'string') {
+    t.skip(holder);
+    return;
+  }
+  await holder.setLimit(1000);
+  const root = tempDir(t, 'limit');
+  process.env.INOTIFYWAIT_USERNS_PID = String(holder.pid);
+  const real = (process.env.PATH ?? '').split(':').map((dir) => join(dir, 'inotifywait')).find((path) => existsSync(path));
+  assert.ok(real, 'inotifywait on PATH');
+  process.env.INOTIFYWAIT_REAL = real;
+  t.after(() => {
+    delete process.env.INOTIFYWAIT_USERNS_PID;
+    delete process.env.INOTIFYWAIT_REAL;
+  });
+  await withFakeBinary('inotifywait-in-userns', 'inotifywait', async () => {
+    const checked: string[] = [];
+    let limit = 1000;
+    const { supervisor, warnings, lines, reported } = supervise(t, [root], {
+      auditDelayMs: 50,
+      checkPath: (path) => checked.push(path),
+      watchLimit: { checkEveryMs: 300, firstCheckMs: 100, retryEveryMs: 60_000, pollLimitMs: 100 },
+      // What the kernel applies in the holder's namespace (the test's own /proc shows its own namespace).
+      readLimit: () => ({ value: limit, name: 'user.max_inotify_watches' }),
+    });
+    await supervisor.start();
+    assert.deepEqual(supervisor.watchLimitReached(), []);
+
+    // The root holds the one watch; none can be added.
+    limit = 1;
+    await holder.setLimit(1);
+    mkdirSync(join(root, 'a'));
+    mkdirSync(join(root, 'b'));
+    await waitFor(() => supervisor.watchLimitReached()[0]?.unwatchedDirectories === 2, 'the state with both directories counted', 5000);
+    const entry = supervisor.watchLimitReached()[0];
+    assert.equal(entry?.root, root);
+    assert.deepEqual(entry?.limit, { value: 1, name: 'user.max_inotify_watches' });
+    const limitWarnings = warnings().filter((line) => line.startsWith('WATCH LIMIT:'));
+    assert.equal(limitWarnings.length, 1, limitWarnings.join('\n'));
+    assert.match(limitWarnings[0] ?? '', /could not watch the new directory .*\/[ab] \(the inotify watch limit is reached\); changes under .* are checked with csync2 -cr every 0\.3 s until the watches can be added: raise user\.max_inotify_watches \(now 1\)/);
+    assert.ok(!warnings().some((line) => line.includes("Couldn't watch new directory")), 'inotifywait\'s own line is not repeated at WARN');
+    // Checked again and again while it lasts, not once.
+    await waitFor(() => checked.filter((path) => path === root).length >= 4, 'four scheduled checks of the root', 5000);
+    writeFileSync(join(root, 'a', 'unseen.txt'), 'x');
+
+    // Raised: tried again at the next read of the limit (retries are otherwise a minute apart here).
+    await holder.setLimit(1000);
+    limit = 1000;
+    await waitFor(() => supervisor.watchLimitReached().length === 0, 'the state to end once the limit rose', 5000);
+    assert.ok(lines.some((line) => line.startsWith(`info WATCH LIMIT: every directory under ${root} is watched again (user.max_inotify_watches is 1000`)), lines.join('\n'));
+    assert.equal(checked.at(-1), root, 'a last check of the root covers what changed before the watches were added');
+    assert.ok(!reported('CLOSE_WRITE,CLOSE', join(root, 'a', 'unseen.txt')), 'a write before the watch was added is not reported (the checks cover it)');
+    writeFileSync(join(root, 'b', 'seen.txt'), 'x');
+    await waitFor(() => reported('CLOSE_WRITE,CLOSE', join(root, 'b', 'seen.txt')), 'a write in a directory watched again', 3000);
   });
 });
 

@@ -37,6 +37,11 @@ describe('systemd STATUS= line', () => {
     assert.match(systemdStatusLine(status, undefined), /^running: watching 1 root; full sync \(queue reset\) to 0 peers took 2\.1 s at .*; 200 bytes queued$/);
   });
 
+  test('the watch limit reached under a root', () => {
+    const status = sampleStatus({ watchLimitReached: [{ root: '/srv/www', since: Date.now() - 60_000, unwatchedDirectories: 20, checkEveryMs: 30_000 }] });
+    assert.match(systemdStatusLine(status, undefined), /; WATCH LIMIT reached under \/srv\/www since \d\d:\d\d:\d\d \(20 directories unwatched\)/);
+  });
+
   test('draining', () => {
     assert.match(systemdStatusLine(sampleStatus({ state: 'draining' }), undefined), /^draining/);
   });
@@ -69,6 +74,21 @@ describe('status command text', () => {
     const text = formatStatus(status, status.updatedAt + 60_000);
     assert.match(text, /\/srv\/www \(1 root\)/);
     assert.match(text, /warning: the daemon has not updated its status for 60 s/);
+  });
+
+  test('the watch limit reached after start-up: a line of its own under the roots, with the fix', () => {
+    const base = sampleStatus();
+    const since = base.updatedAt - 125_000;
+    const status = sampleStatus({
+      watchLimitReached: [{ root: '/srv/www', since, unwatchedDirectories: 20, lastCheckAt: base.updatedAt - 5000, checkEveryMs: 30_000, limit: { value: 8192, name: 'fs.inotify.max_user_watches' } }],
+    });
+    const text = formatStatus(status, status.updatedAt);
+    assert.match(
+      text,
+      /\n {13}watch limit REACHED on \/srv\/www since \d\d:\d\d:\d\d \(2 min\): 20 directories unwatched, checked with csync2 -cr every 30 s \(last 5\.0 s ago\); raise fs\.inotify\.max_user_watches \(now 8192\)\n/,
+      text,
+    );
+    assert.doesNotMatch(formatStatus(sampleStatus({ watchLimitReached: [] }), base.updatedAt), /watch limit/);
   });
 
   test('nothing synced yet', () => {
