@@ -13,7 +13,10 @@
  * Options: --nodes N --rate OPS (per node) --seconds S --seed N
  * --systems daemon,loop,other --big [--dirs N --files-per-dir N]
  * --daemon-arg=OPTION (repeatable) --freeze-peer I --freeze-at S --freeze-for S
- * --settle-deadline S --probe-deadline S --wal (csync2's databases in SQLite's WAL mode)
+ * --settle-deadline S --probe-deadline S
+ * --db sqlite|sqlite-wal|pgsql (csync2's database: SQLite files, in WAL mode, or a
+ * PostgreSQL server started for each run; --wal = --db sqlite-wal)
+ * --seeds N: N fresh seeds in a row (--seed replays one), each run printed, then the worst
  */
 import { randomInt } from 'node:crypto';
 import { parseArgs } from 'node:util';
@@ -35,6 +38,8 @@ const { values: args } = parseArgs({
     systems: { type: 'string', default: otherCommand ? 'daemon,loop,other' : 'daemon,loop' },
     big: { type: 'boolean', default: false },
     wal: { type: 'boolean', default: false },
+    db: { type: 'string' },
+    seeds: { type: 'string', default: '1' },
     dirs: { type: 'string', default: '1700' },
     'files-per-dir': { type: 'string', default: '100' },
     /** Extra daemon option, repeatable: --daemon-arg=--mode --daemon-arg=thread */
@@ -62,6 +67,22 @@ function positive(name: string, value: string | undefined): number {
   return n;
 }
 
+/** --db (and the older --wal) as the run's database settings. */
+function databaseOptions(): { wal?: true; postgres?: true } {
+  const db = args.db ?? (args.wal ? 'sqlite-wal' : 'sqlite');
+  if (args.wal && db !== 'sqlite-wal') throw new Error(`--wal and --db ${db} disagree: --wal is --db sqlite-wal`);
+  if (db === 'sqlite') return {};
+  if (db === 'sqlite-wal') return { wal: true };
+  if (db === 'pgsql') return { postgres: true };
+  if (db === 'mariadb' || db === 'mysql') throw new Error(`--db ${db}: csync2 2.0 cannot create its schema on MariaDB 10.11 ('recursive' is a reserved word there); not supported yet`);
+  throw new Error(`--db ${db}: expected sqlite, sqlite-wal or pgsql`);
+}
+
+/** The database as the report names it. */
+function databaseName(options: ChurnOptions): string {
+  return options.postgres ? 'PostgreSQL' : options.wal ? 'SQLite WAL' : 'SQLite';
+}
+
 function resolveOptions(): { options: ChurnOptions; systems: SystemKind[] } {
   const nodes = count('nodes', args.nodes, 2);
   const seconds = positive('seconds', args.seconds);
@@ -86,24 +107,24 @@ function resolveOptions(): { options: ChurnOptions; systems: SystemKind[] } {
       settleDeadlineMs: positive('settle-deadline', args['settle-deadline']) * 1000,
       ...(args.big ? { bigTree: { dirs: count('dirs', args.dirs, 1), filesPerDir: count('files-per-dir', args['files-per-dir'], 1) } } : {}),
       ...(freeze ? { freeze } : {}),
-      ...(args.wal ? { wal: true } : {}),
+      ...databaseOptions(),
       settings: { daemonArgs: args['daemon-arg'] ?? [], otherCommand, readyTimeoutMs: args.big ? 600_000 : 120_000 },
     },
   };
 }
 
-async function main(): Promise<void> {
+/** One seed: every system on a fresh cluster, the table printed and written. */
+async function runSeed(options: ChurnOptions, systems: SystemKind[], machine: ReturnType<typeof machineInfo>): Promise<Partial<Record<SystemKind, ChurnRunResult>>> {
   const startedAt = new Date();
-  const { options, systems } = resolveOptions();
-  const machine = machineInfo();
-  log(`bench:churn seed ${options.seed} (replay with --seed ${options.seed}); ${options.nodes} nodes, ${options.rate} ops/s per node for ${options.seconds} s; systems ${systems.join(', ')}${options.bigTree ? `; big tree ${options.bigTree.dirs * options.bigTree.filesPerDir} files per node` : ''}${options.freeze ? `; node ${options.freeze.node} frozen at ${options.freeze.atS} s for ${options.freeze.forS} s` : ''}${options.wal ? '; csync2 databases in WAL mode' : ''}`);
+  const db = databaseName(options);
+  log(`bench:churn seed ${options.seed} (replay with --seed ${options.seed}); ${options.nodes} nodes, ${options.rate} ops/s per node for ${options.seconds} s; systems ${systems.join(', ')}; csync2 on ${db}${options.bigTree ? `; big tree ${options.bigTree.dirs * options.bigTree.filesPerDir} files per node` : ''}${options.freeze ? `; node ${options.freeze.node} frozen at ${options.freeze.atS} s for ${options.freeze.forS} s` : ''}`);
   log(`on ${machine.cores} cores (${machine.cpuModel}), load ${loadAverage()}; csync2 ${machine.csync2}, inotifywait ${machine.inotifywait}, node ${machine.node}`);
   const cleanup = new Cleanup();
   const runs: Partial<Record<SystemKind, ChurnRunResult>> = {};
   try {
     for (const kind of systems) runs[kind] = await runChurn(cleanup, kind, options, log);
     const verdicts = churnRows(runs).map(verdict);
-    const header = `churn seed ${options.seed}: ${options.nodes} nodes × ${options.rate} ops/s for ${options.seconds} s${options.bigTree ? `, big tree ${options.bigTree.dirs * options.bigTree.filesPerDir} files` : ''}${options.freeze ? `, node ${options.freeze.node} frozen ${options.freeze.atS}–${options.freeze.atS + options.freeze.forS} s` : ''}${options.wal ? ', WAL' : ''}; ${startedAt.toISOString().slice(0, 10)}, ${machine.cores} cores ${machine.cpuModel}, csync2 ${machine.csync2}, node ${machine.node}; load ${loadAverage()} (shared machine)`;
+    const header = `churn seed ${options.seed}: ${options.nodes} nodes × ${options.rate} ops/s for ${options.seconds} s, csync2 on ${db}${options.bigTree ? `, big tree ${options.bigTree.dirs * options.bigTree.filesPerDir} files` : ''}${options.freeze ? `, node ${options.freeze.node} frozen ${options.freeze.atS}–${options.freeze.atS + options.freeze.forS} s` : ''}; ${startedAt.toISOString().slice(0, 10)}, ${machine.cores} cores ${machine.cpuModel}, csync2 ${machine.csync2}, node ${machine.node}; load ${loadAverage()} (shared machine)`;
     const details = churnDetails(Object.values(runs), options.settleDeadlineMs / 1000);
     console.log(`\n${header}\n${textTable(verdicts)}\n\n${details}\n`);
     const finishedAt = new Date();
@@ -121,6 +142,43 @@ async function main(): Promise<void> {
   } finally {
     await cleanup.run();
   }
+  return runs;
+}
+
+/** One line per seed and system, then the worst of each figure over all seeds. */
+function seedsSummary(results: Array<{ seed: number; runs: Partial<Record<SystemKind, ChurnRunResult>> }>): string {
+  const ms = (value: number | undefined): string => (value === undefined ? '–' : `${(value / 1000).toFixed(2)} s`);
+  const lines = ['seed        system   probe p50   p99        max        identical after   lost'];
+  const worst = new Map<string, { p99: number; max: number; identical: number | undefined; lost: number; never: number }>();
+  for (const { seed, runs } of results) {
+    for (const run of Object.values(runs)) {
+      if (!run) continue;
+      const { p50, p99, max } = run.probes.latency;
+      lines.push(`${String(seed).padEnd(11)} ${run.kind.padEnd(8)} ${ms(p50).padEnd(11)} ${ms(p99).padEnd(10)} ${ms(max).padEnd(10)} ${(run.identicalAfterMs === undefined ? 'never' : ms(run.identicalAfterMs)).padEnd(17)} ${run.lost.count}`);
+      const w = worst.get(run.kind) ?? { p99: 0, max: 0, identical: 0, lost: 0, never: 0 };
+      w.p99 = Math.max(w.p99, p99);
+      w.max = Math.max(w.max, max);
+      if (run.identicalAfterMs === undefined) w.never++;
+      else w.identical = Math.max(w.identical ?? 0, run.identicalAfterMs);
+      w.lost += run.lost.count;
+      worst.set(run.kind, w);
+    }
+  }
+  for (const [kind, w] of worst) lines.push(`worst of ${results.length} seeds, ${kind}: probe p99 ${ms(w.p99)}, max ${ms(w.max)}, identical after ${ms(w.identical)}${w.never ? ` (never within the deadline in ${w.never} runs)` : ''}, ${w.lost} changes lost or reverted in all`);
+  return lines.join('\n');
+}
+
+async function main(): Promise<void> {
+  const { options, systems } = resolveOptions();
+  const seeds = count('seeds', args.seeds, 1);
+  if (seeds > 1 && args.seed !== undefined) throw new Error('--seeds N runs N fresh seeds: drop --seed, or replay one seed with --seed alone');
+  const machine = machineInfo();
+  const results: Array<{ seed: number; runs: Partial<Record<SystemKind, ChurnRunResult>> }> = [];
+  for (let i = 0; i < seeds; i++) {
+    const seed = i === 0 ? options.seed : randomInt(1, 2 ** 31);
+    results.push({ seed, runs: await runSeed({ ...options, seed }, systems, machine) });
+  }
+  if (seeds > 1) console.log(`\n${databaseName(options)}, ${options.nodes} nodes × ${options.rate} ops/s for ${options.seconds} s:\n${seedsSummary(results)}`);
 }
 
 main().catch((error: unknown) => {

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { cpSync, mkdirSync, writeFileSync } from 'node:fs';
 import { LocalCluster } from '../../src/cluster/local-cluster.js';
+import { PrivatePostgres } from '../../src/cluster/private-postgres.js';
 import { ChurnWriter, type WriterResult } from './churn-writer.js';
 import { probeLatency, type FreezeWindow, type ProbeLatency } from './churn-latency.js';
 import { ProbeRunner } from './churn-probes.js';
@@ -33,8 +34,10 @@ export interface ChurnOptions {
   settleDeadlineMs: number;
   /** A generated tree on every node before the system starts (bench:big's 170,000 files); none when undefined. */
   bigTree?: TreeSpec;
-  /** csync2's databases in SQLite's WAL journal mode (--wal). */
+  /** csync2's databases in SQLite's WAL journal mode (--wal, --db sqlite-wal). */
   wal?: boolean;
+  /** csync2's databases on a PostgreSQL server started for the run (--db pgsql), one database per node. */
+  postgres?: boolean;
   freeze?: FreezePlan;
   settings: SystemSettings;
 }
@@ -71,8 +74,16 @@ export interface ChurnRunResult {
  * every tree is identical and the writers' models checked against each node.
  */
 export async function runChurn(cleanup: Cleanup, kind: SystemKind, options: ChurnOptions, log: (line: string) => void): Promise<ChurnRunResult> {
-  const cluster = await LocalCluster.create({ nodes: options.nodes });
-  const destroy = cleanup.add(() => cluster.destroy());
+  // A fresh server per run: every run starts from empty databases, as with SQLite.
+  const pg = options.postgres ? await PrivatePostgres.start() : undefined;
+  const stopPg = cleanup.add(async () => pg?.stop());
+  if (pg) log(`csync2 databases on PostgreSQL at 127.0.0.1:${pg.port} (one database per node)`);
+  const cluster = await LocalCluster.create({ nodes: options.nodes, ...(pg ? { databaseUrl: pg.url } : {}) });
+  const destroyCluster = cleanup.add(() => cluster.destroy());
+  const destroy = async (): Promise<void> => {
+    await destroyCluster();
+    await stopPg();
+  };
   try {
     const setup = await prepareNodes(cluster, options.bigTree, log);
     if (options.wal) await useWalJournal(cluster, log);

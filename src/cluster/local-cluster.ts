@@ -32,6 +32,12 @@ export interface LocalClusterOptions {
   parent?: string;
   /** Each node's directory name inside the cluster's directory (spaces and shell characters allowed). @default 'a', 'b', ... */
   dirNames?: string[];
+  /**
+   * csync2's `-D` for every node instead of its own SQLite directory: a
+   * server URL without a database name (`pgsql://user:pw@127.0.0.1:PORT/`),
+   * in which csync2 gives each node its own database, `csync2_<host>`.
+   */
+  databaseUrl?: string;
 }
 
 /**
@@ -50,6 +56,7 @@ export class LocalCluster {
     readonly etcDir: string,
     readonly port: number,
     nodes: LocalNode[],
+    readonly databaseUrl?: string,
   ) {
     this.nodes = nodes;
   }
@@ -81,7 +88,7 @@ export class LocalCluster {
       renderClusterConfig({ nodes, keyFile, excludes: options.excludes, tempdir }),
     );
     const port = 20000 + Math.floor(Math.random() * 20000);
-    return new LocalCluster(root, etcDir, port, nodes);
+    return new LocalCluster(root, etcDir, port, nodes, options.databaseUrl);
   }
 
   /** Environment every csync2 call of this cluster needs. */
@@ -98,7 +105,7 @@ export class LocalCluster {
   /** The csync2 options of a node: what the daemon passes on to every csync2 call. */
   csync2Args(index: number): string[] {
     const node = this.node(index);
-    return ['-N', node.host, '-D', node.db, '-p', String(this.port)];
+    return ['-N', node.host, '-D', this.databaseUrl ?? node.db, '-p', String(this.port)];
   }
 
   /** Runs a csync2 client command as node `index` (e.g. `['-M']`), never throwing. */
