@@ -8,7 +8,7 @@ import { emptyListenerStats, PerAddressWarnings, type ListenerStats } from './li
 import { PeerAddresses, plainAddress } from './peer-addresses.js';
 import { SessionGate } from './session-gate.js';
 import { sessionAnswered, SessionLimits, type SessionLimitTimes } from './session-limits.js';
-import { waitForFirstBytes } from './first-bytes.js';
+import { FirstBytesWatch } from './first-bytes.js';
 
 export interface Csync2ListenerOptions {
   children: ChildProcesses;
@@ -53,6 +53,7 @@ export class Csync2Listener {
   private readonly admission: ConnectionAdmission;
   private readonly peers: PeerAddresses;
   private readonly warnings = new PerAddressWarnings();
+  private readonly firstBytes = new FirstBytesWatch();
   private readonly firstBytesMs: number;
   private readonly limitTimes: Partial<SessionLimitTimes>;
 
@@ -136,7 +137,7 @@ export class Csync2Listener {
       return;
     }
     try {
-      const first = await waitForFirstBytes(socket, this.firstBytesMs);
+      const first = await this.firstBytes.wait(socket, this.firstBytesMs);
       if (first !== 'heard') {
         socket.destroy();
         if (first === 'silent') {

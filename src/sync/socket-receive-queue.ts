@@ -51,21 +51,24 @@ export function procEndpoint(address: string, port: number, little = endianness(
   return { file: 'tcp6', text: `${words.join('')}:${portHex}` };
 }
 
-/**
- * How many bytes a connection has sent that nobody has read yet, from
- * /proc/net/tcp: the listener hands the socket to `csync2 -i` unread, and
- * learns here whether the peer has said anything before it lets it near the
- * session gate. Undefined when the connection is not listed (gone).
- */
-export function receiveState(socket: TcpEndpoints, proc = '/proc'): ReceiveState | undefined {
-  const local = procEndpoint(socket.localAddress, socket.localPort);
-  const remote = procEndpoint(socket.remoteAddress, socket.remotePort);
-  let table: string;
+/** The table a connection is listed in (/proc/net/tcp or tcp6), read once; undefined when unreadable. */
+export function readTcpTable(file: 'tcp' | 'tcp6', proc = '/proc'): string | undefined {
   try {
-    table = readFileSync(`${proc}/net/${local.file}`, 'latin1');
+    return readFileSync(`${proc}/net/${file}`, 'latin1');
   } catch {
     return undefined;
   }
+}
+
+/** Which table lists a connection. */
+export function tableOf(socket: TcpEndpoints): 'tcp' | 'tcp6' {
+  return procEndpoint(socket.localAddress, socket.localPort).file;
+}
+
+/** A connection's line of a table read with readTcpTable: undefined when it is not listed (gone). */
+export function stateIn(table: string, socket: TcpEndpoints): ReceiveState | undefined {
+  const local = procEndpoint(socket.localAddress, socket.localPort);
+  const remote = procEndpoint(socket.remoteAddress, socket.remotePort);
   const wanted = ` ${local.text} ${remote.text} `;
   const at = table.indexOf(wanted);
   if (at < 0) return undefined;
@@ -75,4 +78,15 @@ export function receiveState(socket: TcpEndpoints, proc = '/proc'): ReceiveState
   const state = rest[0] ?? '';
   const unread = Number.parseInt((rest[1] ?? '0:0').split(':')[1] ?? '0', 16);
   return { unread: Number.isNaN(unread) ? 0 : unread, closed: state !== ESTABLISHED };
+}
+
+/**
+ * How many bytes a connection has sent that nobody has read yet, from
+ * /proc/net/tcp: the listener hands the socket to `csync2 -i` unread, and
+ * learns here whether the peer has said anything before it lets it near the
+ * session gate. Undefined when the connection is not listed (gone).
+ */
+export function receiveState(socket: TcpEndpoints, proc = '/proc'): ReceiveState | undefined {
+  const table = readTcpTable(tableOf(socket), proc);
+  return table === undefined ? undefined : stateIn(table, socket);
 }
