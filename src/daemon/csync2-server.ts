@@ -1,6 +1,5 @@
 import type { SyncScope } from '../config/types.js';
 import { ConfigError } from '../errors.js';
-import { databaseBackend } from '../sync/csync2-database.js';
 import type { Logger } from '../log/logger.js';
 import type { ChildProcesses } from '../process/child-processes.js';
 import { Csync2Listener } from '../sync/csync2-listener.js';
@@ -43,7 +42,6 @@ export async function startCsync2Server(csync2: ResolvedOptions['csync2'], scope
     port: Number(csync2.port ?? 30865),
     sessionArgs: args,
     peers: scope.sessionPeers,
-    serverDatabase: databaseBackend(csync2.database) !== 'sqlite',
   });
   await server.start();
   log.info(`SERVER: accepting csync2 peers on ${server.listening}, from ${scope.sessionPeers.join(', ') || 'no peer'} only, one csync2 -i ${args.join(' ')} per connection`);

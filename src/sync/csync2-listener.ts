@@ -29,8 +29,6 @@ export interface Csync2ListenerOptions {
     /** A connection that has sent nothing after this long is closed. @default 3000 */
     firstBytesMs?: number;
   };
-  /** csync2's database is a server (PostgreSQL): updates need not wait for sessions. */
-  serverDatabase?: boolean;
   /** Tests: the peers' names → addresses. */
   peerAddresses?: PeerAddresses;
 }
@@ -46,7 +44,7 @@ export interface Csync2ListenerOptions {
  * that stops making progress is neither waited for nor kept.
  */
 export class Csync2Listener {
-  readonly gate: SessionGate;
+  readonly gate = new SessionGate({ ioCount: (pid) => sessionProgress(pid), answered: (pid) => sessionAnswered(pid) });
   readonly stats: ListenerStats = emptyListenerStats();
   private server: Server | undefined;
   private address: string | undefined;
@@ -58,11 +56,6 @@ export class Csync2Listener {
   private readonly limitTimes: Partial<SessionLimitTimes>;
 
   constructor(private readonly options: Csync2ListenerOptions) {
-    this.gate = new SessionGate({
-      ioCount: (pid) => sessionProgress(pid),
-      answered: (pid) => sessionAnswered(pid),
-      updatesWaitForSessions: !(options.serverDatabase ?? false),
-    });
     this.admission = new ConnectionAdmission(options.limits);
     this.peers = options.peerAddresses ?? new PeerAddresses();
     this.firstBytesMs = options.times?.firstBytesMs ?? 3000;

@@ -36,11 +36,6 @@ export interface SessionGateOptions {
   answered?: (pid: number) => boolean;
   /** A session that has not answered its peer after this long is not waited for. @default 2000 */
   unansweredStallMs?: number;
-  /**
-   * Updates wait for a running session: only for SQLite, whose locked file
-   * costs csync2 a whole second; a database server waits on row locks. @default true
-   */
-  updatesWaitForSessions?: boolean;
   /** How often a waiter looks for a stalled holder. @default 100 */
   pollMs?: number;
   now?: () => number;
@@ -79,14 +74,12 @@ export class SessionGate {
   sessionsServed = 0;
   private readonly stallMs: number;
   private readonly unansweredStallMs: number;
-  private readonly updatesWaitForSessions: boolean;
   private readonly pollMs: number;
   private readonly now: () => number;
 
   constructor(private readonly options: SessionGateOptions) {
     this.stallMs = options.stallMs ?? 5000;
     this.unansweredStallMs = options.unansweredStallMs ?? 2000;
-    this.updatesWaitForSessions = options.updatesWaitForSessions ?? true;
     this.pollMs = options.pollMs ?? 100;
     this.now = options.now ?? Date.now;
   }
@@ -170,9 +163,9 @@ export class SessionGate {
         start = !sessionStarted && !(this.draining?.holdingSessions ?? false) && !this.checking;
         if (start) sessionStarted = true;
       } else {
-        // On SQLite an update waits for a running session (both write this node's database, and
-        // csync2 sleeps a whole second when it finds it locked); a session never waits for an update.
-        start = !checkAhead && (!sessionStarted || !this.updatesWaitForSessions);
+        // An update waits for a running session (both write this node's database, and csync2
+        // sleeps a whole second when it finds it locked); a session never waits for an update.
+        start = !checkAhead && !sessionStarted;
       }
       if (start) {
         this.waiters.splice(i, 1);

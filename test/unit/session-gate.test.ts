@@ -212,29 +212,3 @@ test('a session whose csync2 has not answered its peer is waited for 2 s at most
   await settle();
   assert.equal(checkedAgain, true);
 });
-
-test('on a database server an update runs beside a session; a check still waits for both', async () => {
-  const gate = new SessionGate({ ioCount: () => 1, updatesWaitForSessions: false, pollMs: 5 });
-  const session = await gate.acquire('session');
-  session.setPid(1);
-  let updated = false;
-  const update = gate.acquire('update').then((ticket) => {
-    updated = true;
-    return ticket;
-  });
-  await settle();
-  assert.equal(updated, true, 'the update does not wait for the session');
-  let checked = false;
-  void gate.acquire('check').then((ticket) => {
-    checked = true;
-    ticket.end();
-  });
-  await settle();
-  assert.equal(checked, false);
-  (await update).end();
-  await settle();
-  assert.equal(checked, false, 'the session still holds the check');
-  session.end();
-  await settle();
-  assert.equal(checked, true);
-});
