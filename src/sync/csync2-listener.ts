@@ -4,6 +4,7 @@ import { InotifyCsyncError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import type { ChildProcesses } from '../process/child-processes.js';
 import { processIoCount } from '../process/process-io.js';
+import { portInUseFix } from './port-holder.js';
 import { SessionGate } from './session-gate.js';
 
 export interface Csync2ListenerOptions {
@@ -16,6 +17,8 @@ export interface Csync2ListenerOptions {
   /** Options every session gets: `-N host [-D db] [-C name]`. */
   sessionArgs: string[];
   env?: NodeJS.ProcessEnv;
+  /** A listening socket systemd passed (inotify-csync@.socket): served instead of binding host and port. */
+  listenFd?: number;
 }
 
 /**
@@ -46,6 +49,7 @@ export class Csync2Listener {
   /** Binds to the host's first address that accepts the bind; the error names the fix when the port is taken. */
   async start(): Promise<void> {
     const { host, port } = this.options;
+    if (this.options.listenFd !== undefined) return this.listenOnInherited(this.options.listenFd);
     let addresses: string[];
     try {
       addresses = (await lookup(host, { all: true })).map((entry) => entry.address);
@@ -53,6 +57,7 @@ export class Csync2Listener {
       throw new InotifyCsyncError(`cannot listen for csync2 peers: host name ${host} does not resolve (${(error as Error).message}); fix -N or /etc/hosts`, { cause: error });
     }
     let lastError: unknown;
+    let lastAddress = host;
     for (const address of addresses) {
       const server = createServer({ pauseOnConnect: true }, (socket) => void this.serve(socket));
       try {
@@ -65,6 +70,7 @@ export class Csync2Listener {
         });
       } catch (error) {
         lastError = error;
+        lastAddress = address;
         continue;
       }
       server.on('error', (error) => this.options.log.warn(`SERVER: accepting a csync2 connection failed: ${error.message}`));
@@ -73,9 +79,7 @@ export class Csync2Listener {
       return;
     }
     const code = (lastError as NodeJS.ErrnoException | undefined)?.code;
-    const fix = code === 'EADDRINUSE'
-      ? ': another csync2 server (csync2 -ii, inetd or xinetd, systemd\'s csync2.socket) already listens there; stop it (the inetd entry of Debian\'s csync2: update-inetd --disable csync2), or run with --no-server to keep it'
-      : '';
+    const fix = code === 'EADDRINUSE' ? `: ${portInUseFix(lastAddress, port)}` : '';
     throw new InotifyCsyncError(`cannot listen for csync2 peers on ${host} port ${port} (${(lastError as Error | undefined)?.message ?? 'no address'})${fix}`, { cause: lastError });
   }
 
@@ -127,5 +131,28 @@ export class Csync2Listener {
     if (!server) return;
     for (const socket of this.waiting) socket.destroy();
     await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  /** Serves the listening socket systemd holds (inotify-csync@.socket): it stays bound while the daemon restarts. */
+  private async listenOnInherited(fd: number): Promise<void> {
+    const server = createServer({ pauseOnConnect: true }, (socket) => void this.serve(socket));
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen({ fd }, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    }).catch((error: unknown) => {
+      throw new InotifyCsyncError(`cannot serve the socket systemd passed (fd ${fd}): ${(error as Error).message}; inotify-csync@.socket needs one ListenStream= (a TCP port)`, { cause: error });
+    });
+    const bound = server.address();
+    if (typeof bound !== 'object' || bound === null || bound.port !== this.options.port) {
+      server.close();
+      const where = typeof bound === 'object' && bound !== null ? `port ${bound.port}` : String(bound);
+      throw new InotifyCsyncError(`the socket systemd passed (fd ${fd}) listens on ${where}, not csync2's port ${this.options.port}: set ListenStream=${this.options.port} in inotify-csync@.socket (systemctl edit), or -p ${where.replace(/^port /, '')}`);
+    }
+    server.on('error', (error) => this.options.log.warn(`SERVER: accepting a csync2 connection failed: ${error.message}`));
+    this.server = server;
+    this.address = bound.family === 'IPv6' ? `[${bound.address}]` : bound.address;
   }
 }
