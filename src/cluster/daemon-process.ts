@@ -22,6 +22,8 @@ export interface DaemonProcessOptions {
   entry?: string;
   /** Options for node itself, before the entry. @default DAEMON_NODE_FLAGS, as the installed command uses (with DAEMON_ENV) */
   nodeArgs?: readonly string[];
+  /** A program that starts node (e.g. systemd-socket-activate and its options); node and its arguments follow it. */
+  launcher?: string[];
 }
 
 /**
@@ -58,7 +60,8 @@ export class DaemonProcess {
       ...(options.args?.includes('--rsync-target') ? [] : ['--disable-rsync']),
       ...(options.args ?? []),
     ];
-    const subprocess = execa(process.execPath, args, {
+    const [launcher, ...launcherArgs] = options.launcher ?? [];
+    const subprocess = execa(launcher ?? process.execPath, launcher === undefined ? args : [...launcherArgs, process.execPath, ...args], {
       env: { ...DAEMON_ENV, ...cluster.env, ...options.env },
       all: true,
       reject: false,
