@@ -155,17 +155,19 @@ $expected"
     log "ok: $what: systemctl $(echo "$expected" | paste -sd ';' | sed 's/;/; systemctl /g')"
   }
   # An instance an admin enabled, and the daemon's state, for purge to clean up.
-  mkdir -p /etc/systemd/system/multi-user.target.wants /var/lib/inotify-csync
+  mkdir -p /etc/systemd/system/multi-user.target.wants /etc/systemd/system/sockets.target.wants /var/lib/inotify-csync
   ln -s /lib/systemd/system/inotify-csync@.service /etc/systemd/system/multi-user.target.wants/inotify-csync@h1.service
+  ln -s /lib/systemd/system/inotify-csync@.socket /etc/systemd/system/sockets.target.wants/inotify-csync@h1.socket
   touch /var/lib/inotify-csync/h1.queue
 
   dpkg -i "$deb" >/dev/null
   expect_calls "upgrade (postinst configure OLD)" "--system daemon-reload
 try-restart inotify-csync@*.service inotify-csync.service"
   apt-get remove -y -qq inotify-csync >/dev/null
-  expect_calls "apt-get remove (prerm remove, postrm remove)" "stop inotify-csync@*.service inotify-csync.service
+  expect_calls "apt-get remove (prerm remove, postrm remove)" "stop inotify-csync@*.socket inotify-csync.socket
+stop inotify-csync@*.service inotify-csync.service
 --system daemon-reload"
-  for f in /usr/bin/inotify-csync /usr/bin/inotify_csync /usr/lib/inotify-csync /lib/systemd/system/inotify-csync@.service /usr/share/man/man8/inotify-csync.8.gz; do
+  for f in /usr/bin/inotify-csync /usr/bin/inotify_csync /usr/lib/inotify-csync /lib/systemd/system/inotify-csync@.service /lib/systemd/system/inotify-csync@.socket /usr/share/man/man8/inotify-csync.8.gz; do
     [ ! -e "$f" ] || fail "$f is still there after apt-get remove"
   done
   log "ok: apt-get remove: no /usr/bin/inotify-csync, no unit, no man page"
@@ -174,6 +176,7 @@ try-restart inotify-csync@*.service inotify-csync.service"
   [ -z "$(dpkg-query -W -f '${Status}' inotify-csync 2>/dev/null | grep -v not-installed || true)" ] \
     || fail "inotify-csync is still known to dpkg after purge"
   [ ! -L /etc/systemd/system/multi-user.target.wants/inotify-csync@h1.service ] || fail "purge left the enabled instance's link"
+  [ ! -L /etc/systemd/system/sockets.target.wants/inotify-csync@h1.socket ] || fail "purge left the enabled socket's link"
   [ ! -e /var/lib/inotify-csync ] || fail "purge left /var/lib/inotify-csync"
   log "ok: purge: nothing left, the enable link and the state directory neither"
   dpkg -i "$deb" >/dev/null
@@ -220,7 +223,7 @@ case "$MODE" in
     cmp -s "$(readlink -f /usr/bin/inotify-csync)" "$ARTIFACTS/inotify-csync.mjs" || fail "the packaged command is not the single file"
     log "inotify-csync --version: $(inotify-csync --version)"
     inotify-csync --help | grep -q 'Usage:' || fail "inotify-csync --help printed no usage"
-    for f in /lib/systemd/system/inotify-csync@.service /usr/share/doc/inotify-csync/README.md.gz \
+    for f in /lib/systemd/system/inotify-csync@.service /lib/systemd/system/inotify-csync@.socket /usr/share/doc/inotify-csync/README.md.gz \
       /usr/share/doc/inotify-csync/copyright /usr/share/doc/inotify-csync/changelog.Debian.gz \
       /usr/share/man/man8/inotify-csync.8.gz; do
       [ -e "$f" ] || fail "$f is missing"

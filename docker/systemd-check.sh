@@ -15,12 +15,19 @@
 #   both-ways  a file written on either node arrives on the other, same bytes
 #   reload     systemctl reload rereads csync2.cfg: "CONFIG: reloaded", and a
 #              newly included directory syncs
+#   port       csync2's port stays bound while the service restarts: the daemon
+#              serves the socket systemd holds (inotify-csync@HOST.socket, fd 3);
+#              uid 65534 tries to bind the port all through a systemctl restart,
+#              and while the service is stopped, and always gets EADDRINUSE; a
+#              peer's update to the stopped node starts it (socket activation)
+#              and arrives
 #   kill-9     after kill -9 of the main PID systemd restarts the unit
 #              (Restart=on-failure) over the stale lock; it syncs again
 #   watchdog   SIGSTOP of the main PID: systemd's watchdog (WatchdogSec=) ends
 #              and restarts it; the restarted daemon sends what changed meanwhile
-#   stop       systemctl stop leaves no process in the unit's cgroup, and no
-#              csync2, inotifywait or rsync anywhere on the node
+#   stop       systemctl stop of the socket and the service leaves no process in
+#              the unit's cgroup, no csync2, inotifywait or rsync anywhere on the
+#              node, and csync2's port free
 # Exit 0 when every check passes, 1 at the first that does not.
 set -euo pipefail
 
@@ -121,6 +128,41 @@ procs_in() {
 # csync2, inotifywait or rsync processes anywhere on the node.
 stray_children() { on "$1" 'for d in /proc/[0-9]*; do c="$(cat "$d/comm" 2>/dev/null || true)"; case "$c" in csync2|inotifywait|rsync) echo "${d#/proc/} $c" ;; esac; done'; }
 
+# The socket unit of node $1's service: inotify-csync@nodeN.socket.
+socket_of() { local u; u="$(unit_of "$1")"; echo "${u%.service}.socket"; }
+
+# Tries, as uid 65534 (nobody), to bind csync2's port on every address of node
+# $1 (0.0.0.0, ::, its own address) every 20 ms until /tmp/bind-probe.stop
+# appears; prints "bound=N inuse=N other=..." at the end. Node is Debian's
+# (README line 1); setpriv comes with util-linux, which every Debian has.
+BIND_PROBE='const net = require("net");
+const fs = require("fs");
+const hosts = ["0.0.0.0", "::", process.argv[1]];
+let bound = 0, inuse = 0, tries = 0;
+const other = {};
+console.log("started");
+(function next() {
+  if (fs.existsSync("/tmp/bind-probe.stop")) { console.log(`bound=${bound} inuse=${inuse} tries=${tries} other=${JSON.stringify(other)}`); return; }
+  const server = net.createServer();
+  const host = hosts[tries++ % hosts.length];
+  server.once("error", (e) => { if (e.code === "EADDRINUSE") inuse++; else other[e.code] = (other[e.code] || 0) + 1; setTimeout(next, 20); });
+  server.listen({ port: 30865, host, exclusive: true }, () => { bound++; console.error(`BOUND ${host}:30865`); server.close(() => setTimeout(next, 20)); });
+})();'
+start_bind_probe() {
+  local c="$1"
+  on "$c" 'rm -f /tmp/bind-probe.*'
+  docker exec -e PROBE="$BIND_PROBE" "$c" bash -c 'setpriv --reuid 65534 --regid 65534 --clear-groups node -e "$PROBE" "$(hostname -i | cut -d" " -f1)" >/tmp/bind-probe.out 2>/tmp/bind-probe.err' &
+  probe_pid=$!
+  wait_until "$c: the uid 65534 bind probe started" 20 on "$c" 'grep -qx started /tmp/bind-probe.out'
+}
+# Stops the probe on node $1 and prints its counts.
+stop_bind_probe() {
+  local c="$1"
+  on "$c" 'touch /tmp/bind-probe.stop'
+  wait "$probe_pid" || true
+  on "$c" 'grep -v "^started$" /tmp/bind-probe.out; cat /tmp/bind-probe.err >&2'
+}
+
 # --- the four lines ---------------------------------------------------------------------
 CFG='nossl * *;
 tempdir /var/tmp/csync2;
@@ -219,6 +261,37 @@ check_reload() {
   pass "reload: csync2.cfg reread, the new include /srv/more syncs" "$(( $(now_ms) - t0 )) ms, file $ms ms"
 }
 
+check_port() {
+  local c="$C2" u s pid result t0 to back
+  u="$(unit_of "$c")"
+  s="$(socket_of "$c")"
+  t0=$(now_ms)
+  [ "$(on "$c" "systemctl is-active $s")" = active ] || fail "$s is not active after README line 4 (the service's Wants= should start it)"
+  [ "$(on "$c" "systemctl is-enabled $s")" = enabled ] || fail "$s is not enabled by 'systemctl enable $u' (the service's Also=)"
+  [ "$(journal "$c" | grep -c 'accepting csync2 peers on .*(the socket systemd holds, fd 3)')" -gt 0 ] \
+    || fail "node2's daemon did not log serving the socket systemd holds: $(journal "$c" | grep 'SERVER: accepting' | tail -n 1)"
+  # All through a restart: the old daemon stops, the new one runs its start-up full sync, then READY.
+  pid="$(prop "$c" MainPID)"
+  start_bind_probe "$c"
+  on "$c" "systemctl restart $u" || fail "systemctl restart $u failed"
+  result="$(stop_bind_probe "$c")"
+  log "bind attempts by uid 65534 on node2 during systemctl restart: $result"
+  [ "$(prop "$c" MainPID)" != "$pid" ] || fail "node2's main PID did not change with systemctl restart"
+  grep -q '^bound=0 inuse=[1-9]' <<<"$result" || fail "uid 65534 could bind csync2's port while node2 restarted, or never tried: $result"
+  # Stopped (the service only): systemd still holds the port, and a peer's update starts the service.
+  on "$c" "systemctl stop $u"
+  [ "$(on "$c" "systemctl is-active $u" || true)" = inactive ] || fail "node2's service is not inactive after systemctl stop"
+  start_bind_probe "$c"
+  on "$c" 'sleep 1'
+  result="$(stop_bind_probe "$c")"
+  log "bind attempts by uid 65534 on node2 while its service was stopped: $result"
+  grep -q '^bound=0 inuse=[1-9]' <<<"$result" || fail "uid 65534 could bind csync2's port while node2's service was stopped: $result"
+  to="$(sync_one "$C1" /srv/sync/while-node2-stopped.bin "$c")"
+  wait_until "node2's service active again after a peer's connection (socket activation)" 120 eval "[ \"\$(on $c 'systemctl is-active $u')\" = active ]"
+  back="$(sync_one "$c" /srv/sync/after-activation.bin "$C1")"
+  pass "port: uid 65534 got EADDRINUSE all through a restart and a stop; a peer's update started node2 again" "$(( $(now_ms) - t0 )) ms; file to the stopped node2 $to ms, back $back ms"
+}
+
 check_kill9() {
   local c="$C2" u pid restarts t0 ms stale="no"
   u="$(unit_of "$c")"
@@ -251,7 +324,8 @@ check_watchdog() {
   wait_until "systemd's watchdog restarts node1 (WatchdogSec=$watchdog, NRestarts > $restarts)" 240 \
     eval "[ \"\$(prop $c NRestarts)\" -gt $restarts ]"
   log "node1 restarted $(( $(now_ms) - t0 )) ms after SIGSTOP; journal: $(on "$c" "journalctl -u $u --no-pager -o cat" | grep -iE 'watchdog' | tail -n 1)"
-  on "$c" "journalctl -u $u --no-pager -o cat" | grep -qi 'watchdog timeout' || fail "the journal names no watchdog timeout for node1"
+  # grep -c reads to the end: grep -q would stop early and fail the pipe (pipefail) on journalctl's SIGPIPE.
+  [ "$(on "$c" "journalctl -u $u --no-pager -o cat" | grep -ci 'watchdog timeout')" -gt 0 ] || fail "the journal names no watchdog timeout for node1"
   wait_until "node1 active again after the watchdog restart" 120 eval "[ \"\$(on $c 'systemctl is-active $u')\" = active ]"
   wait_until "while-stopped.bin (written while node1 was frozen) arrives on node2" "$TIMEOUT_S" same_file "$c" "$C2" /srv/sync/while-stopped.bin
   ms="$(sync_one "$c" /srv/sync/after-watchdog.bin "$C2")"
@@ -265,12 +339,16 @@ check_stop() {
     file="$(cgroup_procs_file "$c")" || fail "$c: no cgroup.procs for the unit's ControlGroup $(prop "$c" ControlGroup)"
     before="$(procs_in "$c" "$file" | paste -sd',')"
     grep -q inotifywait <<<"$before" || fail "$c: no inotifywait in the unit's cgroup before the stop ($before)"
-    on "$c" "systemctl stop $(unit_of "$c")"
+    # The socket too (the README's way to stop): else a peer's connection starts the service again.
+    on "$c" "systemctl stop $(socket_of "$c") $(unit_of "$c")"
     after="$(procs_in "$c" "$file" | paste -sd',')"
     [ -z "$after" ] || fail "$c: processes left in the unit's cgroup after systemctl stop: $after"
     stray="$(stray_children "$c")"
     [ -z "$stray" ] || fail "$c: csync2, inotifywait or rsync still running after systemctl stop: $stray"
-    log "$c: cgroup before stop: $before; after: empty; no csync2/inotifywait/rsync left"
+    # Port 30865 (7891 in hex) no longer listens: LISTEN rows of /proc/net/tcp and tcp6 (state 0A).
+    [ "$(on "$c" "cat /proc/net/tcp /proc/net/tcp6 2>/dev/null" | grep -Eic '^ *[0-9]+: [0-9A-F]+:7891 [0-9A-F]+:0000 0A')" = 0 ] \
+      || fail "$c: csync2's port still listens after stopping $(socket_of "$c") and $(unit_of "$c")"
+    log "$c: cgroup before stop: $before; after: empty; no csync2/inotifywait/rsync left; port 30865 free"
   done
   pass "stop: nothing left in the units' cgroups" "$(( $(now_ms) - t0 )) ms"
 }
@@ -281,6 +359,7 @@ check_ready
 check_status
 check_both_ways
 check_reload
+check_port
 check_kill9
 check_watchdog
 check_stop

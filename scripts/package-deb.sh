@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # npm run package:deb: builds dist/inotify-csync_<version>_all.deb with dpkg-deb
 # (no debhelper): the single-file bundle run by Debian's nodejs, the systemd
-# template unit, a man page made from --help, README, copyright, changelogs, and
+# template unit and its socket unit, a man page made from --help, README, copyright, changelogs, and
 # maintainer scripts that do what dh_installsystemd's would (enable nothing,
 # stop on removal, reload systemd).
 #   DEB_MAINTAINER="Name <mail>"  Maintainer: field (default: the last commit's author)
@@ -48,6 +48,9 @@ to_package=(-e 's#^ExecStart=/usr/local/bin/inotify-csync #ExecStart=/usr/bin/in
   -e '/^Description=/a Documentation=man:inotify-csync(8) file:/usr/share/doc/inotify-csync/README.md.gz')
 sed "${to_package[@]}" systemd/inotify-csync@.service >"$units/inotify-csync@.service"
 sed "${to_package[@]}" systemd/inotify-csync.service >"$examples/inotify-csync.service"
+# csync2's port, held by systemd across restarts; enabled with the service (its Also=).
+sed "${to_package[@]}" systemd/inotify-csync@.socket >"$units/inotify-csync@.socket"
+sed "${to_package[@]}" systemd/inotify-csync.socket >"$examples/inotify-csync.socket"
 grep -q '^ExecStart=/usr/bin/inotify-csync ' "$units/inotify-csync@.service" || { log "could not point ExecStart= at /usr/bin"; exit 1; }
 chmod 644 "$units"/* "$examples"/*
 
@@ -122,6 +125,9 @@ install -d "$man"
   echo '.I /lib/systemd/system/inotify-csync@.service'
   echo 'one unit per csync2 host name: \fBsystemctl enable \-\-now inotify\-csync@\fIHOST\fB.service\fR'
   echo '.TP'
+  echo '.I /lib/systemd/system/inotify-csync@.socket'
+  echo "csync2's port (30865), held by systemd while the service restarts; enabled with the service"
+  echo '.TP'
   echo '.I /var/lib/inotify-csync/HOST.queue'
   echo 'the rolling queue, its lock and its status file'
   echo '.SH SEE ALSO'
@@ -159,7 +165,8 @@ EOF
 cat >"$root/DEBIAN/postinst" <<'EOF'
 #!/bin/sh
 # Makes systemd see the new or upgraded unit; enables and starts nothing.
-# After an upgrade, instances that run are restarted on the new program.
+# After an upgrade, instances that run are restarted on the new program; their
+# sockets stay up, so csync2's port is never free meanwhile.
 set -e
 if [ -d /run/systemd/system ]; then
 	systemctl --system daemon-reload >/dev/null || true
@@ -171,12 +178,15 @@ exit 0
 EOF
 cat >"$root/DEBIAN/prerm" <<'EOF'
 #!/bin/sh
-# Stops every instance before the program goes (not on upgrade: postinst restarts them).
+# Stops every instance and its socket before the program goes (not on upgrade:
+# postinst restarts the services, and the sockets keep csync2's port meanwhile).
 set -e
 if [ "$1" = remove ] && [ -d /run/systemd/system ]; then
 	# deb-systemd-invoke (init-system-helpers, essential in Debian 12 and Ubuntu 24.04)
-	# respects policy-rc.d, then runs systemctl, which expands the pattern.
+	# respects policy-rc.d, then runs systemctl, which expands the pattern. The
+	# sockets first: a peer's connection would start a stopped service again.
 	if command -v deb-systemd-invoke >/dev/null 2>&1; then
+		deb-systemd-invoke stop 'inotify-csync@*.socket' inotify-csync.socket >/dev/null || true
 		deb-systemd-invoke stop 'inotify-csync@*.service' inotify-csync.service >/dev/null || true
 	fi
 fi

@@ -6,7 +6,8 @@
 # screen on them (apt-get install of the tools and of the .deb from npm run
 # package:deb, csync2 -k, systemctl enable --now inotify-csync@$(hostname)) and
 # checks READY after the start-up full sync, STATUS=, syncing both ways,
-# systemctl reload, the watchdog, systemctl stop and a kill -9.
+# systemctl reload, csync2's port held by the socket unit through a restart,
+# the watchdog, systemctl stop and a kill -9.
 #
 # The engine and the debian:bookworm base (a debootstrap minbase, cached in
 # /var/cache/inotify-csync-docker) come from scripts/lib/docker-engine.sh.
@@ -136,7 +137,7 @@ fallback_verify() {
     # Without its dependencies: verify only needs the unit and its ExecStart= binary
     # (--man=no: no man(1) in the image to check Documentation= with).
     dpkg -i --force-depends /artifacts/inotify-csync_*_all.deb >/dev/null 2>&1
-    systemd-analyze verify --man=no /lib/systemd/system/inotify-csync@node1.service' 2>&1 | sed 's/^/  /' \
+    systemd-analyze verify --man=no /lib/systemd/system/inotify-csync@node1.socket /lib/systemd/system/inotify-csync@node1.service' 2>&1 | sed 's/^/  /' \
     || fail "systemd-analyze verify found errors in the packaged unit"
   skip "systemd did not boot in a container here ($reason); only systemd-analyze verify ran, and passed"
 }

@@ -24,6 +24,8 @@ export interface DaemonProcessOptions {
   nodeArgs?: readonly string[];
   /** A command that runs node, e.g. `['unshare', '--user', '--map-root-user', '--']` (it must exec node under its own PID). */
   wrapper?: readonly string[];
+  /** A program that starts node (e.g. systemd-socket-activate and its options); node and its arguments follow it. */
+  launcher?: string[];
 }
 
 /**
@@ -60,8 +62,8 @@ export class DaemonProcess {
       ...(options.args?.includes('--rsync-target') ? [] : ['--disable-rsync']),
       ...(options.args ?? []),
     ];
-    const [command, ...wrapperArgs] = [...(options.wrapper ?? []), process.execPath];
-    const subprocess = execa(command as string, [...wrapperArgs, ...args], {
+    const [command, ...prefixArgs] = [...(options.launcher ?? options.wrapper ?? []), process.execPath];
+    const subprocess = execa(command as string, [...prefixArgs, ...args], {
       env: { ...DAEMON_ENV, ...cluster.env, ...options.env },
       all: true,
       reject: false,

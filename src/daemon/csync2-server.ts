@@ -5,6 +5,7 @@ import type { ChildProcesses } from '../process/child-processes.js';
 import { Csync2Listener } from '../sync/csync2-listener.js';
 import { listenAddresses, loopbackNameProblem } from '../sync/listen-address.js';
 import { resolveAll } from '../sync/peer-addresses.js';
+import { csync2ListenFd, takeListenFds } from '../systemd/listen-fds.js';
 import type { ResolvedOptions } from './daemon-options.js';
 
 /** Options each `csync2 -i` session gets, taken from the user's csync2 options. */
@@ -34,6 +35,8 @@ export async function checkHostAddress(scope: Pick<SyncScope, 'host' | 'sessionP
 /** This node's csync2 server: the daemon accepts peers' connections and runs `csync2 -i` on each (SessionGate). */
 export async function startCsync2Server(csync2: ResolvedOptions['csync2'], scope: SyncScope, children: ChildProcesses, log: Logger): Promise<Csync2Listener> {
   const args = sessionArgs(csync2);
+  // inotify-csync@.socket: systemd holds the port, also while the daemon restarts.
+  const listenFd = csync2ListenFd(takeListenFds());
   const server = new Csync2Listener({
     children,
     log,
@@ -42,8 +45,10 @@ export async function startCsync2Server(csync2: ResolvedOptions['csync2'], scope
     port: Number(csync2.port ?? 30865),
     sessionArgs: args,
     peers: scope.sessionPeers,
+    listenFd,
   });
   await server.start();
-  log.info(`SERVER: accepting csync2 peers on ${server.listening}, from ${scope.sessionPeers.join(', ') || 'no peer'} only, one csync2 -i ${args.join(' ')} per connection`);
+  const from = listenFd === undefined ? '' : ` (the socket systemd holds, fd ${listenFd})`;
+  log.info(`SERVER: accepting csync2 peers on ${server.listening}${from}, from ${scope.sessionPeers.join(', ') || 'no peer'} only, one csync2 -i ${args.join(' ')} per connection`);
   return server;
 }

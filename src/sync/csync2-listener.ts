@@ -6,6 +6,7 @@ import { sessionProgress } from '../process/process-io.js';
 import { ConnectionAdmission, type AdmissionLimits, type PendingConnection } from './connection-admission.js';
 import { emptyListenerStats, PerAddressWarnings, type ListenerStats } from './listener-stats.js';
 import { PeerAddresses, plainAddress } from './peer-addresses.js';
+import { portInUseFix } from './port-holder.js';
 import { SessionGate } from './session-gate.js';
 import { sessionAnswered, SessionLimits, type SessionLimitTimes } from './session-limits.js';
 import { FirstBytesWatch } from './first-bytes.js';
@@ -31,6 +32,8 @@ export interface Csync2ListenerOptions {
   };
   /** Tests: the peers' names → addresses. */
   peerAddresses?: PeerAddresses;
+  /** A listening socket systemd passed (inotify-csync@.socket): served instead of binding host and port. */
+  listenFd?: number;
 }
 
 /**
@@ -81,7 +84,9 @@ export class Csync2Listener {
   async start(): Promise<void> {
     const { addresses, port } = this.options;
     await this.peers.setNames(this.options.peers);
+    if (this.options.listenFd !== undefined) return this.listenOnInherited(this.options.listenFd);
     let lastError: unknown;
+    let lastAddress = addresses[0] ?? '?';
     for (const address of addresses) {
       const server = createServer({ pauseOnConnect: true }, (socket) => void this.serve(socket));
       try {
@@ -94,6 +99,7 @@ export class Csync2Listener {
         });
       } catch (error) {
         lastError = error;
+        lastAddress = address;
         // Only an address this host lacks (no IPv6) moves on to the next; a taken port is final.
         if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') break;
         continue;
@@ -104,9 +110,7 @@ export class Csync2Listener {
       return;
     }
     const code = (lastError as NodeJS.ErrnoException | undefined)?.code;
-    const fix = code === 'EADDRINUSE'
-      ? ': another csync2 server (csync2 -ii, inetd or xinetd, systemd\'s csync2.socket) already listens there; stop it (the inetd entry of Debian\'s csync2: update-inetd --disable csync2), or run with --no-server to keep it'
-      : '';
+    const fix = code === 'EADDRINUSE' ? `: ${portInUseFix(lastAddress, port)}` : '';
     throw new InotifyCsyncError(`cannot listen for csync2 peers on ${addresses.join(' or ')} port ${port} (${(lastError as Error | undefined)?.message ?? 'no address'})${fix}`, { cause: lastError });
   }
 
@@ -211,5 +215,28 @@ export class Csync2Listener {
     if (!server) return;
     for (const connection of this.admission.all()) connection.close();
     await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  /** Serves the listening socket systemd holds (inotify-csync@.socket): it stays bound while the daemon restarts. */
+  private async listenOnInherited(fd: number): Promise<void> {
+    const server = createServer({ pauseOnConnect: true }, (socket) => void this.serve(socket));
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen({ fd }, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    }).catch((error: unknown) => {
+      throw new InotifyCsyncError(`cannot serve the socket systemd passed (fd ${fd}): ${(error as Error).message}; inotify-csync@.socket needs one ListenStream= (a TCP port)`, { cause: error });
+    });
+    const bound = server.address();
+    if (typeof bound !== 'object' || bound === null || bound.port !== this.options.port) {
+      server.close();
+      const where = typeof bound === 'object' && bound !== null ? `port ${bound.port}` : String(bound);
+      throw new InotifyCsyncError(`the socket systemd passed (fd ${fd}) listens on ${where}, not csync2's port ${this.options.port}: set ListenStream=${this.options.port} in inotify-csync@.socket (systemctl edit), or -p ${where.replace(/^port /, '')}`);
+    }
+    server.on('error', (error) => this.options.log.warn(`SERVER: accepting a csync2 connection failed: ${error.message}`));
+    this.server = server;
+    this.address = bound.address;
   }
 }

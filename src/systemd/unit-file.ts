@@ -8,6 +8,21 @@ export interface UnitSettings {
   host?: string;
   /** Directories that must be mounted first (the include roots); undefined when unknown. */
   mounts?: string[];
+  /** The socket unit's ListenStream= port (csync2's -p); undefined keeps the shipped 30865. */
+  listenPort?: string;
+  /** false: the daemon serves no port (--no-server), so the service's Wants=/After=/Also= of its socket become comments. */
+  socket?: boolean;
+}
+
+/** C0 control characters and DEL: a newline would start a new unit line, the others no unit word can hold. */
+const CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/;
+
+/** The first control character in `value`, written for a message (`\n`, `\x1b`), or undefined. */
+export function controlCharacterIn(value: string): string | undefined {
+  const found = CONTROL_CHARACTER.exec(value)?.[0];
+  if (found === undefined) return undefined;
+  const named: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+  return named[found] ?? `\\x${found.charCodeAt(0).toString(16).padStart(2, '0')}`;
 }
 
 /** Quotes one ExecStart=/RequiresMountsFor= word as systemd.syntax(7) reads it; `%` and `$` are escaped unless they are specifiers we mean. */
@@ -41,6 +56,8 @@ export function renderUnit(template: string, settings: UnitSettings): string {
     if (settings.host !== undefined && line.startsWith('Description=')) {
       return line.replace(/for host \S+$/, `for host ${settings.host.replace(/%/g, '%%')}`);
     }
+    if (settings.listenPort !== undefined && line.startsWith('ListenStream=')) return `ListenStream=${settings.listenPort}`;
+    if (settings.socket === false && /^(Wants|After|Also)=\S+\.socket$/.test(line)) return `#${line} (the daemon runs with --no-server)`;
     if (settings.mounts && settings.mounts.length > 0 && /^#?RequiresMountsFor=/.test(line)) {
       return `RequiresMountsFor=${settings.mounts.map((mount) => quoteUnitWord(mount)).join(' ')}`;
     }

@@ -7,13 +7,18 @@ import { renderUnit } from './unit-file.js';
 /** ExecStart='s program in the shipped units (package-deb.sh points it at /usr/bin). */
 const SHIPPED_PROGRAM = '/usr/local/bin/inotify-csync';
 
-/** The unit after its first four lines (how to enable it), which the two units share. */
-const UNIT_BODY = `# ExecStart path and RequiresMountsFor= filled in from csync2.cfg.
+/** The service unit after its first four lines (how to enable it), which the two units share; `socket` is its socket unit. */
+const unitBody = (socket: string): string => `# ExecStart path and RequiresMountsFor= filled in from csync2.cfg.
 [Unit]
 Description=inotify-csync: real-time csync2 sync for host %i
 # csync2 reaches its peers over the network: wait until it is up.
 Wants=network-online.target
 After=network-online.target
+# csync2's port: systemd holds it (${socket}) and passes
+# it to the daemon, so it stays bound while this service restarts and no other
+# program can take it meanwhile and receive the peers' sessions.
+Wants=${socket}
+After=${socket}
 # When a synced directory lives on its own file system (NFS, a separate disk),
 # start only once it is mounted, or the watches land on the empty mount point:
 #RequiresMountsFor=/srv/www /etc/haproxy
@@ -80,6 +85,28 @@ RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6 AF_NETLINK
 
 [Install]
 WantedBy=multi-user.target
+# systemctl enable (and disable) of this service also enables its socket.
+Also=${socket}
+`;
+
+/** The socket unit after its first lines (how to enable it), which the two socket units share. */
+const SOCKET_BODY = `# Stop both (else a peer's connection starts the service again):
+#   systemctl stop inotify-csync@HOST.socket inotify-csync@HOST.service
+[Unit]
+Description=inotify-csync: csync2's port for host %i
+
+[Socket]
+# A port alone listens on every address, IPv4 and IPv6, as csync2's inetd entry
+# does. For one address: ListenStream=192.0.2.10:30865 (FreeBind=yes when that
+# address comes up after this socket starts). Keep one ListenStream= (the daemon
+# serves one socket), on the port the daemon's -p names (csync2's default 30865).
+ListenStream=30865
+FileDescriptorName=csync2
+# One daemon accepts every connection and runs csync2 -i for each.
+Accept=no
+
+[Install]
+WantedBy=sockets.target
 `;
 
 /** systemd/inotify-csync@.service: one unit per csync2 host name (-N %i). */
@@ -87,13 +114,30 @@ export const TEMPLATE_UNIT = `# inotify-csync for one csync2 host name: the inst
 # csync2.cfg lists it (csync2 -N), e.g.
 #   systemctl enable --now inotify-csync@host1.service
 # \`inotify-csync install-systemd --instance\` writes this file with the right
-${UNIT_BODY}`;
+${unitBody('inotify-csync@%i.socket')}`;
 
 /** systemd/inotify-csync.service: the plain example for host1, as install-systemd -N host1 would render it. */
 export const PLAIN_UNIT = `# inotify-csync for the csync2 host "host1" (an example: replace host1 with
 # this host's name as csync2.cfg lists it). For one unit per host name, use
 # inotify-csync@.service instead. Then: systemctl enable --now inotify-csync.service
 # \`inotify-csync install-systemd -N host1\` writes this file with the right
-${renderUnit(UNIT_BODY, { execStart: [SHIPPED_PROGRAM, '-N', 'host1'], host: 'host1' })}`;
+${renderUnit(unitBody('inotify-csync.socket'), { execStart: [SHIPPED_PROGRAM, '-N', 'host1'], host: 'host1' })}`;
 
-export const SHIPPED_UNITS = { 'inotify-csync@.service': TEMPLATE_UNIT, 'inotify-csync.service': PLAIN_UNIT } as const;
+/** systemd/inotify-csync@.socket: csync2's port for inotify-csync@HOST.service. */
+export const TEMPLATE_SOCKET = `# csync2's port for inotify-csync@HOST.service, held by systemd: it stays bound
+# while the service restarts (Restart=, the watchdog, package upgrades).
+# \`systemctl enable inotify-csync@HOST.service\` enables it too (Also=).
+${SOCKET_BODY}`;
+
+/** systemd/inotify-csync.socket: the plain example's socket, for host1. */
+export const PLAIN_SOCKET = `# csync2's port for inotify-csync.service (the example for host1), held by
+# systemd: it stays bound while the service restarts (Restart=, the watchdog,
+# package upgrades). \`systemctl enable inotify-csync.service\` enables it too.
+${renderUnit(SOCKET_BODY.replace(/HOST\.(socket|service)/g, '.$1').replace(/inotify-csync@\./g, 'inotify-csync.'), { execStart: [], host: 'host1' })}`;
+
+export const SHIPPED_UNITS = {
+  'inotify-csync@.service': TEMPLATE_UNIT,
+  'inotify-csync.service': PLAIN_UNIT,
+  'inotify-csync@.socket': TEMPLATE_SOCKET,
+  'inotify-csync.socket': PLAIN_SOCKET,
+} as const;

@@ -163,7 +163,7 @@ describe('bad input', () => {
     }
   });
 
-  test('csync2\'s port already served (csync2 -ii, xinetd, csync2.socket): exit 1 naming the address, the port and the fix', async () => {
+  test('csync2\'s port already served (csync2 -ii, xinetd, csync2.socket): exit 1 naming the address, the port, the holder and the fix', async () => {
     await cluster.startServer(1);
     try {
       const args = [...cluster.csync2Args(1), '--queue-file', join(work, 'q-port', 'queue'), '--disable-rsync'];
@@ -171,7 +171,7 @@ describe('bad input', () => {
       assert.equal(result.exitCode, 1);
       assert.match(
         result.stderr.trim(),
-        new RegExp(`^inotify-csync: cannot listen for csync2 peers on 127\\.0\\.0\\.3 port ${cluster.port} \\(.*EADDRINUSE.*\\): another csync2 server \\(csync2 -ii, inetd or xinetd, systemd's csync2\\.socket\\) already listens there; stop it \\(the inetd entry of Debian's csync2: update-inetd --disable csync2\\), or run with --no-server to keep it$`),
+        new RegExp(`^inotify-csync: cannot listen for csync2 peers on 127\\.0\\.0\\.3 port ${cluster.port} \\(.*EADDRINUSE.*\\): PID \\d+ \\(csync2, uid 0\\) already listens there, another csync2 server \\(csync2 -ii, inetd or xinetd, systemd's csync2\\.socket\\); stop it \\(the inetd entry of Debian's csync2: update-inetd --disable csync2\\), or run with --no-server to keep it$`),
       );
     } finally {
       await cluster.stopServer(1);

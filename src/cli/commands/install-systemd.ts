@@ -1,12 +1,13 @@
 import { execa } from 'execa';
-import { existsSync, mkdirSync, realpathSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, realpathSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { locateCsync2Config, readCsync2Config, selectScope } from '../../config/index.js';
 import { findOnPath } from '../../daemon/preflight.js';
 import { EnvironmentError, UsageError } from '../../errors.js';
-import { renderUnit } from '../../systemd/unit-file.js';
+import { controlCharacterIn, renderUnit } from '../../systemd/unit-file.js';
+import { installUnitFile } from '../../systemd/unit-install.js';
 import { SHIPPED_UNITS } from '../../systemd/unit-templates.js';
 import { VERSION } from '../../version.js';
 import type { Csync2Options } from '../../daemon/daemon-options.js';
@@ -48,6 +49,14 @@ async function includeRoots(config: string | undefined, csync2: Csync2Options & 
   }
 }
 
+/** Refuses a value a unit file line cannot carry: a newline would add lines of its own to the unit. */
+function refuseControlCharacters(what: string, value: string): void {
+  const found = controlCharacterIn(value);
+  if (found !== undefined) {
+    throw new UsageError(`install-systemd: ${what} ${JSON.stringify(value)} holds a control character (${found}), which would change the unit file's lines: nothing written; rename it or leave it out`);
+  }
+}
+
 /** `install-systemd`'s own options, declared once; the daemon's options follow `--`. */
 export const INSTALL_SYSTEMD_OPTIONS = {
   instance: { flags: '--instance', description: 'Write the template unit inotify-csync@.service' },
@@ -55,6 +64,7 @@ export const INSTALL_SYSTEMD_OPTIONS = {
   config: { flags: '--config <file>', description: "csync2's configuration, for RequiresMountsFor=", shown: 'as csync2 finds it' },
   exec: { flags: '--exec <path>', description: 'The program ExecStart= runs', shown: 'inotify-csync on PATH, else node and this script' },
   reload: { flags: '--no-reload', description: 'Do not run systemctl daemon-reload' },
+  force: { flags: '--force', description: 'Replace a unit file with other content, or a symbolic link (the old one is kept as UNIT.bak-TIMESTAMP)' },
 } as const satisfies Record<string, OptionSpec>;
 
 export const INSTALL_SYSTEMD_USAGE =
@@ -69,9 +79,16 @@ export async function runInstallSystemd(options: OptionsOf<typeof INSTALL_SYSTEM
   if (!/^[A-Za-z0-9:_.-]+$/.test(host)) throw new UsageError(`-N ${host}: a systemd unit name cannot carry this host name; use a csync2 name of letters, digits, '.', '-', '_'`);
   const instance = options.instance === true;
   const unitName = instance ? 'inotify-csync@.service' : 'inotify-csync.service';
+  const socketName = instance ? 'inotify-csync@.socket' : 'inotify-csync.socket';
+  if (options.exec !== undefined) refuseControlCharacters('--exec', options.exec);
+  if (options.config !== undefined) refuseControlCharacters('--config', options.config);
+  if (options.unitDir !== undefined) refuseControlCharacters('--unit-dir', options.unitDir);
+  for (const token of csync2.passThrough) refuseControlCharacters('csync2 option', token);
+  for (const token of daemonArgs) refuseControlCharacters('daemon option', token);
   // -N becomes %i in the template; every other csync2 option and the daemon options are kept in order.
   const passThrough = csync2.passThrough.filter((token, index, all) => !(token.startsWith('-N') || all[index - 1] === '-N'));
   const program = options.exec ? [options.exec] : defaultExecStart(io.env);
+  for (const word of program) refuseControlCharacters('the program path', word);
   const execStart = [
     ...program,
     '-N', instance ? '%i' : host,
@@ -80,19 +97,30 @@ export async function runInstallSystemd(options: OptionsOf<typeof INSTALL_SYSTEM
     ...daemonArgs,
   ];
 
+  if (csync2.port !== undefined && !/^\d+$/.test(csync2.port)) throw new UsageError(`install-systemd: -p ${csync2.port}: expected csync2's port number (e.g. -p 30865)`);
   const { roots, note } = await includeRoots(options.config, { ...csync2, host });
-  const template = SHIPPED_UNITS[unitName];
-  const unit = `# Written by inotify-csync ${VERSION} install-systemd.\n${renderUnit(template, { execStart, host: instance ? undefined : host, mounts: roots })}`;
+  for (const root of roots ?? []) refuseControlCharacters('the include root', root);
+  // Without csync2's server the port is not ours: no socket unit, and the service does not ask for one.
+  const serves = !daemonArgs.includes('--no-server');
+  const header = `# Written by inotify-csync ${VERSION} install-systemd.\n`;
+  const unit = `${header}${renderUnit(SHIPPED_UNITS[unitName], { execStart, host: instance ? undefined : host, mounts: roots, socket: serves })}`;
+  const socket = `${header}${renderUnit(SHIPPED_UNITS[socketName], { execStart: [], host: instance ? undefined : host, listenPort: csync2.port })}`;
 
   const unitDir = options.unitDir ?? INSTALL_SYSTEMD_OPTIONS.unitDir.default;
-  const target = join(unitDir, unitName);
-  try {
-    mkdirSync(unitDir, { recursive: true });
-    const existed = existsSync(target);
-    writeFileSync(target, unit, { mode: 0o644 });
-    io.stdout.write(`${existed ? 'replaced' : 'wrote'} ${target}\n`);
-  } catch (error) {
-    throw new EnvironmentError(`cannot write ${target}: ${(error as Error).message} (run as root, or choose another --unit-dir)`, { cause: error });
+  const files: Array<[string, string]> = [[join(unitDir, unitName), unit], ...(serves ? [[join(unitDir, socketName), socket] as [string, string]] : [])];
+  // Every file is checked before any is written: a refused socket unit leaves the service unit as it was too.
+  for (const dryRun of [true, false]) {
+    for (const [target, text] of files) {
+      let written: ReturnType<typeof installUnitFile>;
+      try {
+        mkdirSync(unitDir, { recursive: true });
+        written = installUnitFile(target, text, { force: options.force === true, dryRun });
+      } catch (error) {
+        if (error instanceof EnvironmentError) throw error;
+        throw new EnvironmentError(`cannot write ${target}: ${(error as Error).message} (run as root, or choose another --unit-dir)`, { cause: error });
+      }
+      if (!dryRun) io.stdout.write(`${written.action} ${target}${written.backup ? ` (the previous one is kept as ${written.backup})` : ''}\n`);
+    }
   }
   io.stdout.write(`  ExecStart=${unit.split('\n').find((line) => line.startsWith('ExecStart='))?.slice('ExecStart='.length) ?? ''}\n`);
   io.stdout.write(roots && roots.length > 0 ? `  RequiresMountsFor=${roots.join(' ')} (${note})\n` : `  note: ${note}\n`);
@@ -110,5 +138,9 @@ export async function runInstallSystemd(options: OptionsOf<typeof INSTALL_SYSTEM
   }
   const enable = instance ? `inotify-csync@${host}.service` : 'inotify-csync.service';
   io.stdout.write(`Start it now and at every boot:\n  systemctl enable --now ${enable}\n`);
+  if (serves) {
+    const socketUnit = instance ? `inotify-csync@${host}.socket` : 'inotify-csync.socket';
+    io.stdout.write(`systemd holds csync2's port in ${socketUnit} (enabled and started with it). To stop both:\n  systemctl stop ${socketUnit} ${enable}\n`);
+  }
   return 0;
 }

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, mkdtemp, readdir, readFile, readlink, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import { runCli } from '../../../src/cli/cli.js';
 import type { CommandIo } from '../../../src/cli/commands/command-io.js';
-import { UsageError } from '../../../src/errors.js';
+import { EnvironmentError, UsageError } from '../../../src/errors.js';
 import { protectSystemFor, quoteUnitWord, renderUnit } from '../../../src/systemd/unit-file.js';
 import { SHIPPED_UNITS } from '../../../src/systemd/unit-templates.js';
 
@@ -90,6 +90,29 @@ describe('inotify-csync install-systemd', () => {
     assert.match(unit, /^# Written by inotify-csync \S+ install-systemd\./);
     assert.match(io.out(), /wrote .*inotify-csync@\.service/);
     assert.match(io.out(), /systemctl enable --now inotify-csync@host1\.service/);
+    // csync2's port: the socket unit systemd holds it in, pulled in and enabled with the service.
+    assert.deepEqual(lines(unit, 'Wants').filter((line) => line.endsWith('.socket')), ['Wants=inotify-csync@%i.socket']);
+    assert.deepEqual(lines(unit, 'After').filter((line) => line.endsWith('.socket')), ['After=inotify-csync@%i.socket']);
+    assert.deepEqual(lines(unit, 'Also'), ['Also=inotify-csync@%i.socket']);
+    const socket = await readFile(join(unitDir, 'inotify-csync@.socket'), 'utf8');
+    assert.deepEqual(lines(socket, 'ListenStream'), ['ListenStream=30865']);
+    assert.deepEqual(lines(socket, 'FileDescriptorName'), ['FileDescriptorName=csync2']);
+    assert.match(io.out(), /wrote .*inotify-csync@\.socket/);
+    assert.match(io.out(), /systemctl stop inotify-csync@host1\.socket inotify-csync@host1\.service/);
+  });
+
+  test('-p sets the socket\'s port; --no-server writes no socket unit and the service asks for none', async () => {
+    const unitDir = join(dir, 'units-port');
+    assert.equal(await installSystemd(['-N', 'host1', '-p', '30999', '--unit-dir', unitDir, '--config', config, '--exec', '/x', '--no-reload'], captureIo()), 0);
+    assert.deepEqual(lines(await readFile(join(unitDir, 'inotify-csync.socket'), 'utf8'), 'ListenStream'), ['ListenStream=30999']);
+    assert.match(await readFile(join(unitDir, 'inotify-csync.socket'), 'utf8'), /^Description=.* for host host1$/m);
+    const bare = join(dir, 'units-no-server');
+    assert.equal(await installSystemd(['-N', 'host1', '--unit-dir', bare, '--config', config, '--exec', '/x', '--no-reload', '--', '--no-server'], captureIo()), 0);
+    assert.deepEqual(await readdir(bare), ['inotify-csync.service']);
+    const unit = await readFile(join(bare, 'inotify-csync.service'), 'utf8');
+    assert.deepEqual([...lines(unit, 'Wants'), ...lines(unit, 'After')].filter((line) => line.includes('.socket')), []);
+    assert.deepEqual(lines(unit, 'Also'), []);
+    await assert.rejects(installSystemd(['-N', 'host1', '-p', 'csync', '--unit-dir', bare, '--no-reload'], captureIo()), new UsageError("install-systemd: -p csync: expected csync2's port number (e.g. -p 30865)"));
   });
 
   test('the plain unit names the host; an unreadable csync2.cfg leaves RequiresMountsFor= commented', async () => {
@@ -108,13 +131,84 @@ describe('inotify-csync install-systemd', () => {
     assert.match(io.out(), /systemctl enable --now inotify-csync\.service/);
   });
 
-  test('a second run replaces the unit', async () => {
+  test('the same unit again is left alone; a different one is refused without --force, and kept as a backup with it', async () => {
     const unitDir = join(dir, 'units-c');
+    const target = join(unitDir, 'inotify-csync.service');
     const args = ['-N', 'host1', '--unit-dir', unitDir, '--config', config, '--exec', '/x', '--no-reload'];
     await installSystemd(args, captureIo());
-    const io = captureIo();
-    await installSystemd(args, io);
-    assert.match(io.out(), /^replaced /);
+    const first = await readFile(target, 'utf8');
+    const again = captureIo();
+    assert.equal(await installSystemd(args, again), 0);
+    assert.match(again.out(), /^unchanged .*inotify-csync\.service\nunchanged .*inotify-csync\.socket\n/);
+
+    // Other options make another unit: the one there is the admin's until --force.
+    const other = [...args, '--', '--mode', 'thread'];
+    await assert.rejects(installSystemd(other, captureIo()), new EnvironmentError(`${target} exists with other content: left as it is; run install-systemd again with --force to replace it (the old one is kept as ${target}.bak-TIMESTAMP)`));
+    assert.equal(await readFile(target, 'utf8'), first);
+    const forced = captureIo();
+    assert.equal(await installSystemd([...args, '--force', '--', '--mode', 'thread'], forced), 0);
+    const backup = /\(the previous one is kept as (\S+\.bak-\d{8}T\d{6}Z)\)/.exec(forced.out())?.[1] ?? assert.fail(forced.out());
+    assert.equal(backup.startsWith(`${target}.bak-`), true);
+    assert.equal(await readFile(backup, 'utf8'), first, 'the backup holds the replaced unit');
+    assert.match(await readFile(target, 'utf8'), /--mode thread$/m);
+    assert.match(forced.out(), /unchanged .*inotify-csync\.socket/, 'the socket unit did not change');
+  });
+
+  test('a foreign unit is refused, and the service unit is not written either when the socket unit is refused', async () => {
+    const unitDir = join(dir, 'units-foreign');
+    await mkdir(unitDir, { recursive: true });
+    await writeFile(join(unitDir, 'inotify-csync@.socket'), '[Socket]\nListenStream=1234\n');
+    await assert.rejects(installSystemd(['--instance', '-N', 'host1', '--unit-dir', unitDir, '--exec', '/x', '--no-reload'], captureIo()), /inotify-csync@\.socket exists with other content: left as it is; run install-systemd again with --force/);
+    assert.deepEqual(await readdir(unitDir), ['inotify-csync@.socket'], 'nothing written');
+    assert.equal(await readFile(join(unitDir, 'inotify-csync@.socket'), 'utf8'), '[Socket]\nListenStream=1234\n');
+  });
+
+  test('a symbolic link at the unit\'s path is never written through: refused, and with --force the link itself is the backup', async () => {
+    const unitDir = join(dir, 'units-link');
+    const elsewhere = join(dir, 'elsewhere.service');
+    await mkdir(unitDir, { recursive: true });
+    await writeFile(elsewhere, 'not to be touched\n');
+    const target = join(unitDir, 'inotify-csync.service');
+    await symlink(elsewhere, target);
+    const args = ['-N', 'host1', '--unit-dir', unitDir, '--config', config, '--exec', '/x', '--no-reload'];
+    await assert.rejects(installSystemd(args, captureIo()), new EnvironmentError(`${target} is a symbolic link to ${elsewhere} (systemctl mask or link made it?), not followed: left as it is; run install-systemd again with --force to replace it (the old one is kept as ${target}.bak-TIMESTAMP)`));
+    const forced = captureIo();
+    assert.equal(await installSystemd([...args, '--force'], forced), 0);
+    assert.equal(await readFile(elsewhere, 'utf8'), 'not to be touched\n');
+    assert.equal((await lstat(target)).isFile(), true, 'a file now, not the link');
+    const backup = /kept as (\S+)\)/.exec(forced.out())?.[1] ?? assert.fail(forced.out());
+    assert.equal(await readlink(backup), elsewhere, 'the link was kept as the backup');
+    // A dangling link (systemctl mask points at /dev/null; here at nothing) is not created through either.
+    const dangling = join(dir, 'units-dangling');
+    await mkdir(dangling, { recursive: true });
+    await symlink(join(dir, 'nowhere.service'), join(dangling, 'inotify-csync.service'));
+    await assert.rejects(installSystemd(['-N', 'host1', '--unit-dir', dangling, '--exec', '/x', '--no-reload'], captureIo()), /is a symbolic link to .*nowhere\.service .*not followed/);
+    await assert.rejects(readFile(join(dir, 'nowhere.service')), { code: 'ENOENT' });
+  });
+
+  test('a control character in an argument, a path or an include root: refused naming it, nothing written', async () => {
+    const unitDir = join(dir, 'units-control');
+    const base = ['-N', 'host1', '--unit-dir', unitDir, '--config', config, '--exec', '/x', '--no-reload'];
+    const cases: Array<[string[], string]> = [
+      [[...base, '--', '--queue-file', '/q\nExecStartPre=/bin/sh -c id'], 'install-systemd: daemon option "/q\\nExecStartPre=/bin/sh -c id" holds a control character (\\n), which would change the unit file\'s lines: nothing written; rename it or leave it out'],
+      [[...base, '-D', '/var/lib/csync2\r'], 'install-systemd: csync2 option "/var/lib/csync2\\r" holds a control character (\\r)'],
+      [['-N', 'host1', '--unit-dir', unitDir, '--config', config, '--exec', '/usr/bin/inotify\tcsync', '--no-reload'], 'install-systemd: --exec "/usr/bin/inotify\\tcsync" holds a control character (\\t)'],
+      [['-N', 'host1', '--unit-dir', unitDir, '--config', `${config}\u001b`, '--exec', '/x', '--no-reload'], `install-systemd: --config ${JSON.stringify(`${config}\u001b`)} holds a control character (\\x1b)`],
+      [['-N', 'host1', '--unit-dir', `${unitDir}\n`, '--exec', '/x', '--no-reload'], `install-systemd: --unit-dir ${JSON.stringify(`${unitDir}\n`)} holds a control character (\\n)`],
+    ];
+    for (const [args, message] of cases) {
+      await assert.rejects(installSystemd(args, captureIo()), (error: Error) => {
+        assert.ok(error instanceof UsageError, String(error));
+        assert.equal(error.message.startsWith(message), true, `${error.message}\n  expected to start with\n${message}`);
+        assert.equal(error.message.includes('\n'), false, 'one line');
+        return true;
+      });
+    }
+    // An include root of csync2.cfg (a quoted path may hold a line break).
+    const odd = join(dir, 'odd.cfg');
+    await writeFile(odd, `group web { host host1 host2; key ${join(dir, 'csync2.key')}; include "/srv/a\nRequiresMountsFor=/x"; }\n`);
+    await assert.rejects(installSystemd(['-N', 'host1', '--unit-dir', unitDir, '--config', odd, '--exec', '/x', '--no-reload'], captureIo()), new UsageError('install-systemd: the include root "/srv/a\\nRequiresMountsFor=/x" holds a control character (\\n), which would change the unit file\'s lines: nothing written; rename it or leave it out'));
+    await assert.rejects(readdir(unitDir), { code: 'ENOENT' }, 'nothing written');
   });
 
   test('usage errors', async () => {
