@@ -126,7 +126,7 @@ export class Daemon extends EventEmitter<DaemonEvents> {
     const diedPid = await this.lock.acquire(options.csync2.host);
     // A daemon killed mid-batch may have had csync2 clear a dirty entry the peer never got:
     // its queue still names what it was sending, so those paths are sent again.
-    const unfinished = diedPid === undefined ? [] : lastQueuedPaths(this.queue.path, options.numLinesUntilReset);
+    const unfinished = diedPid === undefined ? [] : await lastQueuedPaths(this.queue.path, options.numLinesUntilReset);
     this.queue.open();
 
     if (options.runServer) this.server = await startCsync2Server(options.csync2, this.children, log.withTag('server'));

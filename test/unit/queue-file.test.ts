@@ -51,7 +51,7 @@ test('appends of one event-loop turn reach the file together at its end, with on
   assert.equal(queue.pendingCount, 0);
   assert.equal(appends(), 1);
   assert.equal(queue.appended, 3);
-  assert.deepEqual(readBatch(path, 0, 10).paths, ['/a', '/b c', '/line\nbreak']);
+  assert.deepEqual((await readBatch(path, 0, 10)).paths, ['/a', '/b c', '/line\nbreak']);
 });
 
 test('flush() writes what is pending at once; size() is the bytes in the file, 0 before open', (t) => {
@@ -68,7 +68,7 @@ test('flush() writes what is pending at once; size() is the bytes in the file, 0
   assert.equal(appends(), 1, 'a flush with nothing pending is no append');
 });
 
-test('truncate() and resetKeepingTail() act on the file the daemon writes, not on whatever the path names now', (t) => {
+test('truncate() and resetKeepingTail() act on the file the daemon writes, not on whatever the path names now', async (t) => {
   const { queue, path } = queueIn(t);
   queue.open();
   for (const name of ['/read', '/unread']) queue.append(name);
@@ -80,13 +80,13 @@ test('truncate() and resetKeepingTail() act on the file the daemon writes, not o
   assert.equal(queue.replaced(), true);
 
   assert.equal(queue.resetKeepingTail(bytesOf('/read')), bytesOf('/unread'));
-  assert.deepEqual(readBatch(moved, 0, 10).paths, ['/unread'], 'the tail was read and rewritten through the descriptor');
+  assert.deepEqual((await readBatch(moved, 0, 10)).paths, ['/unread'], 'the tail was read and rewritten through the descriptor');
   queue.truncate();
   assert.equal(statSync(moved).size, 0);
   assert.equal(readFileSync(path, 'utf8'), 'another file\n', 'the file now at the path is untouched');
 });
 
-test('a reset with nothing unread empties the file; the next appends start at 0', (t) => {
+test('a reset with nothing unread empties the file; the next appends start at 0', async (t) => {
   const { queue, path } = queueIn(t);
   queue.open();
   queue.append('/a');
@@ -95,7 +95,7 @@ test('a reset with nothing unread empties the file; the next appends start at 0'
   assert.equal(statSync(path).size, 0);
   queue.append('/b');
   queue.flush();
-  assert.deepEqual(readBatch(path, 0, 10).paths, ['/b'], 'O_APPEND: no gap of NULs where the old records were');
+  assert.deepEqual((await readBatch(path, 0, 10)).paths, ['/b'], 'O_APPEND: no gap of NULs where the old records were');
   assert.equal(queue.truncatedBehindUs(), false);
 });
 
