@@ -138,12 +138,3 @@ export async function scanQueuedPaths(file: string, chunkPaths: number, onChunk:
   if (chunk.size > 0) await handOver();
   return scan;
 }
-
-/** The distinct paths in a queue file a dead daemon left (at most `limit` of them); none when it cannot be read. */
-export async function lastQueuedPaths(file: string, limit: number): Promise<string[]> {
-  try {
-    return (await readBatch(file, 0, limit)).paths;
-  } catch {
-    return [];
-  }
-}
