@@ -1,6 +1,6 @@
 import { existsSync, renameSync } from 'node:fs';
 import type { Logger } from '../log/logger.js';
-import { scanQueuedPaths } from '../queue/read-batch.js';
+import { nextTurn, scanQueuedPaths } from '../queue/read-batch.js';
 import type { Csync2Outcome } from '../sync/csync2-outcome.js';
 
 export interface CrashRecoveryOptions {
@@ -27,6 +27,9 @@ export interface CrashRecoveryResult {
   /** Where the dead queue was kept because some of its paths could not be re-marked. */
   keptAs?: string;
 }
+
+/** Paths checked for existence between two turns of the event loop. */
+const STATS_PER_TURN = 2000;
 
 function describeOutcome(outcome: Csync2Outcome): string {
   return 'detail' in outcome && outcome.detail ? `${outcome.kind}: ${outcome.detail}` : outcome.kind;
@@ -60,7 +63,12 @@ export async function recoverDeadQueue(options: CrashRecoveryOptions): Promise<C
       );
     }
     chunks++;
-    const existing = paths.filter((path) => exists(path));
+    const existing: string[] = [];
+    for (const [i, path] of paths.entries()) {
+      // A stat each: a chunk of 200,000 paths would hold the event loop for a second.
+      if (i > 0 && i % STATS_PER_TURN === 0) await nextTurn();
+      if (exists(path)) existing.push(path);
+    }
     marked += existing.length;
     if (existing.length === 0) return;
     let result = await markDirty(existing);
