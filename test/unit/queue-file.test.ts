@@ -8,7 +8,7 @@ import { test, type TestContext } from 'node:test';
 import { silentLogger } from '../../src/log/logger.js';
 import { QueueFile } from '../../src/queue/queue-file.js';
 import { readBatch } from '../../src/queue/read-batch.js';
-import { encodeRecord } from '../../src/queue/records.js';
+import { encodeRecord, splitRecords } from '../../src/queue/records.js';
 
 // The writing side of the queue file: appends gathered per event-loop turn,
 // its size, and a reset or truncation that goes through the daemon's own
@@ -138,4 +138,24 @@ test('a queue path that is no regular file (a FIFO) is refused', (t) => {
   queue.prepareDirectory();
   execFileSync('mkfifo', ['--', path]);
   assert.throws(() => queue.open(), { message: `queue file ${path} is not a regular file: remove it, or choose another --queue-file` });
+});
+
+test('a reset carrying megabytes of unread records moves them to the start whole, in order, and appends follow them', async (t) => {
+  const { queue, path } = queueIn(t);
+  queue.open();
+  // 3 MB read, 2.5 MB unread: the tail overlaps where it goes and takes several 1 MB slices.
+  const paths = Array.from({ length: 110_000 }, (_, i) => `/srv/www/dir-${i % 100}/file-${String(i).padStart(7, '0')}`);
+  for (const p of paths) queue.append(p);
+  queue.flush();
+  const whole = readFileSync(path);
+  const offset = whole.indexOf(0, 3 * 1024 * 1024) + 1;
+  const carried = queue.resetKeepingTail(offset);
+  assert.equal(carried, whole.length - offset);
+  assert.ok(readFileSync(path).equals(whole.subarray(offset)), 'the file is exactly the unread tail');
+  queue.append('/after');
+  queue.flush();
+  const batch = await readBatch(path, 0, 200_000);
+  const unread = splitRecords(whole.subarray(offset)).records;
+  assert.deepEqual(batch.paths, [...unread, '/after']);
+  assert.equal(queue.truncatedBehindUs(), false);
 });
