@@ -5,7 +5,8 @@
  * csync2 listener and every timer wait for) and the read speed, for: one
  * batch over the whole backlog (num_batched_changes_threshold exceeded, the
  * rest only counted), the records a full sync covered (skipped), and the
- * start-up RECOVERY scan of a dead daemon's queue. The files go to the temp
+ * start-up RECOVERY scan of a dead daemon's queue, and a RESET QUEUE LOG that
+ * carries 90% of the file over as unread. The files go to the temp
  * directory and are removed afterwards.
  *
  * The reader is `--mode async`'s (the default): `--mode thread` reads in a
@@ -20,6 +21,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createBatchReader } from '../src/batch/batch-reader.js';
+import { silentLogger } from '../src/log/logger.js';
+import { QueueFile } from '../src/queue/queue-file.js';
 import { scanQueuedPaths } from '../src/queue/read-batch.js';
 import { measureStall, writeQueueFile, type StallReport } from './lib/queue-stall.js';
 
@@ -46,6 +49,9 @@ try {
       continue;
     }
     const file = join(dir, `queue-${mb}`);
+    // The daemon's queue file, filled behind its back (the same inode: open() emptied it first).
+    const queue = new QueueFile(file, silentLogger(), { onAppend: () => {}, onNeedFullSync: () => {} });
+    queue.open();
     const records = writeQueueFile(file, mb * 1024 * 1024, 4_000_000);
     const size = statSync(file).size;
     console.log(`${mb} MB queue file: ${records} records, ${size} bytes (limit ${limit})`);
@@ -58,7 +64,9 @@ try {
       let scanned = 0;
       row('start-up RECOVERY scan', mb, await measureStall(() => scanQueuedPaths(file, limit, async (paths) => void (scanned += paths.length))));
       if (scanned < Math.min(records, 4_000_000)) throw new Error(`the recovery scan found ${scanned} paths`);
+      row('RESET QUEUE LOG, 90% unread', mb, await measureStall(async () => queue.resetKeepingTail(Math.floor(size / 10))));
     } finally {
+      queue.close();
       await reader.close();
       rmSync(file, { force: true });
     }
