@@ -95,7 +95,15 @@ export async function recoverDeadQueue(options: CrashRecoveryOptions): Promise<C
   }
   if (failed === 0 || !firstFailure) return { marked, failed };
   const keptAs = `${queueFile}.unmarked-${Date.now()}`;
-  renameSync(queueFile, keptAs);
+  try {
+    renameSync(queueFile, keptAs);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? String(error);
+    log.warn(
+      `RECOVERY: csync2 -m failed for ${failed} of the ${marked} paths the previous daemon was sending (${describeOutcome(firstFailure)}), and its queue could not be kept (${code}); the start-up full sync runs instead and sends what changed on disk, but a file the killed csync2 -u had marked clean reaches the peers only when it changes again`,
+    );
+    return { marked, failed };
+  }
   const csync2 = ['csync2', ...options.csync2Args].map(shellWord).join(' ');
   log.warn(
     `RECOVERY: csync2 -m failed for ${failed} of the ${marked} paths the previous daemon was sending (${describeOutcome(firstFailure)}); the start-up full sync runs instead and sends what changed on disk, but a file the killed csync2 -u had marked clean reaches the peers only when it changes again: the dead queue is kept as ${keptAs}; once csync2 works, run: xargs -0 -r -a ${shellWord(keptAs)} ${csync2} -m -- && ${csync2} -u`,
