@@ -55,7 +55,7 @@ async function main(): Promise<void> {
   const queueRecords = Number(args['queue-records']);
   try {
     log(`queue: ${queueRecords} records through writer, reader and deduplication; per-cycle cost at 10 and ${queueRecords} records`);
-    const queue = queueBench({ records: queueRecords, distinct: Math.ceil(queueRecords / 4), runs: 5, bigFile: queueRecords, smallFile: 10, newPerCycle: 10, cycles: 2000, tailCycles: 30 });
+    const queue = await queueBench({ records: queueRecords, distinct: Math.ceil(queueRecords / 4), runs: 5, bigFile: queueRecords, smallFile: 10, newPerCycle: 10, cycles: 2000, tailCycles: 30 });
     log(`queue: writer ${Math.round(queue.writerPerSec)}/s, reader ${Math.round(queue.readerPerSec)}/s, dedup ${Math.round(queue.dedupPerSec)}/s; cycle ${queue.cycleSmallUs.p50.toFixed(1)} µs vs ${queue.cycleBigUs.p50.toFixed(1)} µs, heap kept ${queue.cycleSmallUs.retainedKb.toFixed(0)} vs ${queue.cycleBigUs.retainedKb.toFixed(0)} kB`);
 
     const ours = await runAgentWorkloads(cleanup, (cluster) => new DaemonAgent(cluster, { args: args['daemon-arg'] }), latency, burst, log);

@@ -73,7 +73,7 @@ function timeIt(work: () => void): number {
 }
 
 /** Writer, reader and deduplication throughput: milliseconds of each run. */
-function throughputRuns(dir: string, options: QueueBenchOptions): Record<'writerMs' | 'readerMs' | 'dedupMs' | 'collapseMs', number[]> {
+async function throughputRuns(dir: string, options: QueueBenchOptions): Promise<Record<'writerMs' | 'readerMs' | 'dedupMs' | 'collapseMs', number[]>> {
   const paths = Array.from({ length: options.records }, (_, i) => pathOf(i, options.distinct));
   const file = join(dir, 'queue');
   const queue = new QueueFile(file, silentLogger(), { onAppend: () => {}, onNeedFullSync: () => {} });
@@ -94,10 +94,11 @@ function throughputRuns(dir: string, options: QueueBenchOptions): Record<'writer
         queue.flush();
       }),
     );
-    let batch: ReturnType<typeof readBatch> | undefined;
-    readerMs.push(timeIt(() => (batch = readBatch(file, 0, Number.MAX_SAFE_INTEGER))));
-    if (batch?.records !== paths.length || batch.paths.length !== Math.min(options.distinct, paths.length)) {
-      throw new Error(`queue bench: read ${batch?.records} records / ${batch?.paths.length} distinct, expected ${paths.length} / ${options.distinct}`);
+    const readStarted = performance.now();
+    const batch = await readBatch(file, 0, Number.MAX_SAFE_INTEGER);
+    readerMs.push(performance.now() - readStarted);
+    if (batch.records !== paths.length || batch.paths.length !== Math.min(options.distinct, paths.length)) {
+      throw new Error(`queue bench: read ${batch.records} records / ${batch.paths.length} distinct, expected ${paths.length} / ${options.distinct}`);
     }
     const records = splitRecords(readFileSync(file)).records;
     let distinct: string[] = [];
@@ -115,11 +116,11 @@ function throughputRuns(dir: string, options: QueueBenchOptions): Record<'writer
  * cost of one reader cycle against a small and a large queue file, next to
  * the status quo's `tail -n +N` on the same sizes.
  */
-export function queueBench(options: QueueBenchOptions): QueueBenchResult {
+export async function queueBench(options: QueueBenchOptions): Promise<QueueBenchResult> {
   const dir = mkdtempSync(join(tmpdir(), 'inotify-csync-bench-queue-'));
   try {
     // In a function of their own: the runs' records are garbage before the cycles' heap is measured.
-    const { writerMs, readerMs, dedupMs, collapseMs } = throughputRuns(dir, options);
+    const { writerMs, readerMs, dedupMs, collapseMs } = await throughputRuns(dir, options);
 
     const gc = exposeGc() ?? ((): void => {});
     /** JS heap in use after full collections (two: the second finds what the first only unlinked). */
@@ -128,7 +129,7 @@ export function queueBench(options: QueueBenchOptions): QueueBenchResult {
       gc();
       return process.memoryUsage().heapUsed;
     };
-    const cycle = (base: number): CycleCost => {
+    const cycle = async (base: number): Promise<CycleCost> => {
       const cycleFile = join(dir, `cycle-${base}`);
       writeRecords(cycleFile, base);
       let offset = statSync(cycleFile).size;
@@ -137,7 +138,7 @@ export function queueBench(options: QueueBenchOptions): QueueBenchResult {
       for (let c = 0; c < options.cycles; c++) {
         appendFileSync(cycleFile, Array.from({ length: options.newPerCycle }, (_, i) => encodeRecord(pathOf(base + c * options.newPerCycle + i, Number.MAX_SAFE_INTEGER))).join(''));
         const started = performance.now();
-        const batch = readBatch(cycleFile, offset, 15_000);
+        const batch = await readBatch(cycleFile, offset, 15_000);
         us[c] = (performance.now() - started) * 1000;
         if (batch.records !== options.newPerCycle) throw new Error(`cycle read ${batch.records} records, expected ${options.newPerCycle}`);
         offset = batch.nextOffset;
@@ -161,8 +162,8 @@ export function queueBench(options: QueueBenchOptions): QueueBenchResult {
     // V8 drops the bytecode of functions unused for a few collections (the throughput
     // runs'): let that happen before the first measurement, not during it.
     for (let i = 0; i < 4; i++) settledHeap();
-    const cycleSmallUs = cycle(options.smallFile);
-    const cycleBigUs = cycle(options.bigFile);
+    const cycleSmallUs = await cycle(options.smallFile);
+    const cycleBigUs = await cycle(options.bigFile);
     const bigFileBytes = statSync(join(dir, `cycle-${options.bigFile}`)).size;
     const perSec = (ms: number[]): number => options.records / (median(ms) / 1000);
     return {

@@ -7,9 +7,9 @@ export interface BatchReader {
   close(): Promise<void>;
 }
 
-/** `--mode async`: on the main event loop (one synchronous read per cycle). */
+/** `--mode async`: on the main event loop, in slices with a turn of the loop between two. */
 class InlineBatchReader implements BatchReader {
-  async read(file: string, offset: number, limit: number, end?: number): Promise<BatchRead> {
+  read(file: string, offset: number, limit: number, end?: number): Promise<BatchRead> {
     return readBatch(file, offset, limit, end);
   }
 

@@ -13,12 +13,12 @@ interface ReadRequest {
 
 type ReadReply = { id: number; result: BatchRead } | { id: number; error: string };
 
-/** The worker side: answers read requests one at a time. */
+/** The worker side: answers read requests (the cursor sends one at a time). */
 function serveRequests(): void {
-  parentPort?.on('message', (request: ReadRequest) => {
+  parentPort?.on('message', async (request: ReadRequest) => {
     let reply: ReadReply;
     try {
-      reply = { id: request.id, result: readBatch(request.file, request.offset, request.limit, request.end) };
+      reply = { id: request.id, result: await readBatch(request.file, request.offset, request.limit, request.end) };
     } catch (error) {
       reply = { id: request.id, error: error instanceof Error ? error.message : String(error) };
     }

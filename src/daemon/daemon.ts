@@ -1,6 +1,5 @@
 import { dirname } from 'node:path';
 import { EventEmitter } from 'node:events';
-import { existsSync } from 'node:fs';
 import { describeScope } from '../config/index.js';
 import type { SyncScope } from '../config/types.js';
 import type { Logger } from '../log/logger.js';
@@ -8,7 +7,6 @@ import { createBatchReader, type BatchReader } from '../batch/batch-reader.js';
 import { ChildProcesses } from '../process/child-processes.js';
 import { IdleCollector } from '../process/idle-gc.js';
 import { QueueFile } from '../queue/queue-file.js';
-import { lastQueuedPaths } from '../queue/read-batch.js';
 import { csync2DatabasePath, databaseBackend, journalModeAdvice, redactDatabase } from '../sync/csync2-database.js';
 import type { Csync2Listener } from '../sync/csync2-listener.js';
 import { IncomingRsync } from '../sync/incoming-rsync.js';
@@ -21,6 +19,7 @@ import { RenamedDirectories } from '../watch/renamed-directories.js';
 import { InstanceLock, lockFilePath } from './instance-lock.js';
 import { CoalescedRun } from './coalesced-run.js';
 import { checkHostAddress, startCsync2Server } from './csync2-server.js';
+import { recoverDeadQueue } from './crash-recovery.js';
 import { hidePgsqlPassword, redactOwnCommandLine } from './database-password.js';
 import { probeDatabase } from '../sync/database-probe.js';
 import { settingsLine, type ResolvedOptions } from './daemon-options.js';
@@ -135,10 +134,6 @@ export class Daemon extends EventEmitter<DaemonEvents> {
     options = this.options = this.keepDatabasePasswordPrivate(options);
     await probeDatabase({ children: this.children, passThrough: options.csync2.passThrough, database: options.csync2.database });
     log.withTag('config').info(`CONFIG: csync2's database: ${databaseBackend(options.csync2.database)} (${redactDatabase(options.csync2.database) ?? csync2DatabasePath(options.csync2.host, undefined, options.csync2.configName)})`);
-    // A daemon killed mid-batch may have had csync2 clear a dirty entry the peer never got:
-    // its queue still names what it was sending, so those paths are sent again.
-    const unfinished = diedPid === undefined ? [] : lastQueuedPaths(this.queue.path, options.numLinesUntilReset);
-    this.queue.open();
 
     if (options.runServer) this.server = await startCsync2Server(options.csync2, scope, this.children, log.withTag('server'));
 
@@ -167,15 +162,24 @@ export class Daemon extends EventEmitter<DaemonEvents> {
     if (!scope.pushes) log.info('CONFIG: this host is read-only in all its groups: it receives updates and never runs csync2 -u');
 
     const report = { log, progress: (message: string) => this.emit('progress', message) };
+    // A daemon killed mid-batch may have had csync2 clear a dirty entry the peer never got:
+    // its queue still names what it was sending, so those paths are marked dirty again
+    // (read before the file is emptied) and the start-up full sync sends them.
+    if (diedPid !== undefined) {
+      const recovery = recoverDeadQueue({
+        queueFile: this.queue.path,
+        diedPid,
+        chunkPaths: options.numLinesUntilReset,
+        markDirty: (paths) => client.markDirty(paths),
+        csync2Args: options.csync2.passThrough,
+        log: log.withTag('sync'),
+      });
+      await withProgress('re-marking the queued paths of the dead daemon', recovery, report);
+    }
+    this.queue.open();
     this.watches.swap(await withProgress('setting up watches', this.watches.start(scope), report));
     // The watchers already run, so nothing changed from here on is missed (DESIGN.md step 4).
     await withProgress('running the start-up full sync', loop.fullSync('start-up'), report);
-    if (unfinished.length > 0) {
-      log.withTag('sync').info(`RECOVERY: the previous daemon (PID ${diedPid}) did not stop cleanly; sending its ${unfinished.length} last queued paths again`);
-      const existing = unfinished.filter((path) => existsSync(path));
-      if (existing.length > 0) await client.markDirty(existing);
-      engine.requestUpdates();
-    }
     await engine.settled();
     const advice = journalModeAdvice(options.csync2);
     if (advice) log.withTag('config').info(advice);

@@ -20,6 +20,9 @@ function makeDirectories(dir: string): void {
   mkdirSync(dir, { mode: 0o700 });
 }
 
+/** Bytes moved at a time when a reset carries the unread records over. */
+const CARRY_SLICE_BYTES = 1024 * 1024;
+
 /** Records held in memory while the disk refuses writes; past this, they are dropped and a full sync stands in. */
 const MAX_PENDING_RECORDS = 200_000;
 
@@ -181,23 +184,61 @@ export class QueueFile {
 
   /**
    * RESET QUEUE LOG under load: the records from `offset` on (not read yet) are
-   * written again at the start of the emptied file. The daemon is the file's
-   * only writer and this runs synchronously, so no append can come in between.
-   * Returns the bytes carried over: the reader's new offset is 0.
+   * moved to the start of the file, which is then cut after them. The daemon
+   * is the file's only writer and this runs synchronously, so no append can
+   * come in between. The move goes slice by slice, so a large unread tail
+   * takes 1 MB of memory, not its own size. Returns the bytes carried over:
+   * the reader's new offset is 0.
    */
   resetKeepingTail(offset: number): number {
     this.flush();
     if (this.fd === undefined) return 0;
-    const tail = Buffer.alloc(Math.max(0, this.size() - offset));
+    const tailBytes = Math.max(0, this.size() - offset);
+    // Writes at a position need a descriptor without O_APPEND (Linux appends whatever
+    // the position then): the same open file again through /proc, never the path.
+    let out: number | undefined;
+    try {
+      if (tailBytes > 0) out = openSync(`/proc/self/fd/${this.fd}`, constants.O_WRONLY);
+    } catch {
+      out = undefined;
+    }
+    const carried = out === undefined ? this.carryInMemory(offset, tailBytes) : this.carryInSlices(out, offset, tailBytes);
+    this.written = carried;
+    return carried;
+  }
+
+  /** Moves `tailBytes` from `offset` to the start through `out` (positional writes), then cuts the file after them. */
+  private carryInSlices(out: number, offset: number, tailBytes: number): number {
+    const fd = this.fd as number;
+    try {
+      const buffer = Buffer.allocUnsafe(Math.min(CARRY_SLICE_BYTES, tailBytes));
+      let moved = 0;
+      while (moved < tailBytes) {
+        const length = readSync(fd, buffer, 0, Math.min(buffer.length, tailBytes - moved), offset + moved);
+        if (length === 0) break;
+        // The write stays behind the read: what it overwrites was already moved.
+        for (let done = 0; done < length; ) done += writeSync(out, buffer, done, length - done, moved + done);
+        moved += length;
+      }
+      ftruncateSync(fd, moved);
+      return moved;
+    } finally {
+      closeSync(out);
+    }
+  }
+
+  /** Without /proc: the tail is read whole, the file emptied and the tail appended. */
+  private carryInMemory(offset: number, tailBytes: number): number {
+    const fd = this.fd as number;
+    const tail = Buffer.alloc(tailBytes);
     let read = 0;
     while (read < tail.length) {
-      const length = readSync(this.fd, tail, read, tail.length - read, offset + read);
+      const length = readSync(fd, tail, read, tail.length - read, offset + read);
       if (length === 0) break;
       read += length;
     }
-    ftruncateSync(this.fd);
-    if (read > 0) writeSync(this.fd, tail, 0, read);
-    this.written = read;
+    ftruncateSync(fd);
+    if (read > 0) writeSync(fd, tail, 0, read);
     return read;
   }
 

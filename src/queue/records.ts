@@ -25,3 +25,15 @@ export function splitRecords(chunk: Buffer): SplitResult {
   }
   return { records, consumed: start };
 }
+
+/** Counts the records of a chunk of whole records without decoding them (a batch past its limit only counts). */
+export function countRecords(chunk: Buffer): number {
+  let records = 0;
+  let start = 0;
+  for (;;) {
+    const end = chunk.indexOf(RECORD_END, start);
+    if (end === -1) return records;
+    if (end > start) records++;
+    start = end + 1;
+  }
+}

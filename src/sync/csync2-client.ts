@@ -152,14 +152,18 @@ export class Csync2Client {
     return { outcome: firstFailure ?? { kind: 'ok' }, failedPaths, marked };
   }
 
-  /** `csync2 -m -- PATHS...`: marks files dirty whatever csync2's database says (split like check). */
-  async markDirty(paths: readonly string[]): Promise<Csync2Outcome> {
+  /** `csync2 -m -- PATHS...`: marks files dirty whatever csync2's database says (split like check); returns the paths of failed calls. */
+  async markDirty(paths: readonly string[]): Promise<{ outcome: Csync2Outcome; failedPaths: string[] }> {
     let firstFailure: Csync2Outcome | undefined;
+    const failedPaths: string[] = [];
     for (const chunk of chunkArguments(paths, this.options.argumentBudget)) {
       const { outcome } = await this.runCheck(['-m', '--', ...chunk]);
-      if (outcome.kind !== 'ok') firstFailure ??= outcome;
+      if (outcome.kind !== 'ok') {
+        firstFailure ??= outcome;
+        failedPaths.push(...chunk);
+      }
     }
-    return firstFailure ?? { kind: 'ok' };
+    return { outcome: firstFailure ?? { kind: 'ok' }, failedPaths };
   }
 
   /** `csync2 -cr /`: marks every changed file under every include dirty; it has a timeout of its own. */

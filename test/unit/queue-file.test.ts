@@ -8,7 +8,7 @@ import { test, type TestContext } from 'node:test';
 import { silentLogger } from '../../src/log/logger.js';
 import { QueueFile } from '../../src/queue/queue-file.js';
 import { readBatch } from '../../src/queue/read-batch.js';
-import { encodeRecord } from '../../src/queue/records.js';
+import { encodeRecord, splitRecords } from '../../src/queue/records.js';
 
 // The writing side of the queue file: appends gathered per event-loop turn,
 // its size, and a reset or truncation that goes through the daemon's own
@@ -51,7 +51,7 @@ test('appends of one event-loop turn reach the file together at its end, with on
   assert.equal(queue.pendingCount, 0);
   assert.equal(appends(), 1);
   assert.equal(queue.appended, 3);
-  assert.deepEqual(readBatch(path, 0, 10).paths, ['/a', '/b c', '/line\nbreak']);
+  assert.deepEqual((await readBatch(path, 0, 10)).paths, ['/a', '/b c', '/line\nbreak']);
 });
 
 test('flush() writes what is pending at once; size() is the bytes in the file, 0 before open', (t) => {
@@ -68,7 +68,7 @@ test('flush() writes what is pending at once; size() is the bytes in the file, 0
   assert.equal(appends(), 1, 'a flush with nothing pending is no append');
 });
 
-test('truncate() and resetKeepingTail() act on the file the daemon writes, not on whatever the path names now', (t) => {
+test('truncate() and resetKeepingTail() act on the file the daemon writes, not on whatever the path names now', async (t) => {
   const { queue, path } = queueIn(t);
   queue.open();
   for (const name of ['/read', '/unread']) queue.append(name);
@@ -80,13 +80,13 @@ test('truncate() and resetKeepingTail() act on the file the daemon writes, not o
   assert.equal(queue.replaced(), true);
 
   assert.equal(queue.resetKeepingTail(bytesOf('/read')), bytesOf('/unread'));
-  assert.deepEqual(readBatch(moved, 0, 10).paths, ['/unread'], 'the tail was read and rewritten through the descriptor');
+  assert.deepEqual((await readBatch(moved, 0, 10)).paths, ['/unread'], 'the tail was read and rewritten through the descriptor');
   queue.truncate();
   assert.equal(statSync(moved).size, 0);
   assert.equal(readFileSync(path, 'utf8'), 'another file\n', 'the file now at the path is untouched');
 });
 
-test('a reset with nothing unread empties the file; the next appends start at 0', (t) => {
+test('a reset with nothing unread empties the file; the next appends start at 0', async (t) => {
   const { queue, path } = queueIn(t);
   queue.open();
   queue.append('/a');
@@ -95,7 +95,7 @@ test('a reset with nothing unread empties the file; the next appends start at 0'
   assert.equal(statSync(path).size, 0);
   queue.append('/b');
   queue.flush();
-  assert.deepEqual(readBatch(path, 0, 10).paths, ['/b'], 'O_APPEND: no gap of NULs where the old records were');
+  assert.deepEqual((await readBatch(path, 0, 10)).paths, ['/b'], 'O_APPEND: no gap of NULs where the old records were');
   assert.equal(queue.truncatedBehindUs(), false);
 });
 
@@ -138,4 +138,24 @@ test('a queue path that is no regular file (a FIFO) is refused', (t) => {
   queue.prepareDirectory();
   execFileSync('mkfifo', ['--', path]);
   assert.throws(() => queue.open(), { message: `queue file ${path} is not a regular file: remove it, or choose another --queue-file` });
+});
+
+test('a reset carrying megabytes of unread records moves them to the start whole, in order, and appends follow them', async (t) => {
+  const { queue, path } = queueIn(t);
+  queue.open();
+  // 3 MB read, 2.5 MB unread: the tail overlaps where it goes and takes several 1 MB slices.
+  const paths = Array.from({ length: 110_000 }, (_, i) => `/srv/www/dir-${i % 100}/file-${String(i).padStart(7, '0')}`);
+  for (const p of paths) queue.append(p);
+  queue.flush();
+  const whole = readFileSync(path);
+  const offset = whole.indexOf(0, 3 * 1024 * 1024) + 1;
+  const carried = queue.resetKeepingTail(offset);
+  assert.equal(carried, whole.length - offset);
+  assert.ok(readFileSync(path).equals(whole.subarray(offset)), 'the file is exactly the unread tail');
+  queue.append('/after');
+  queue.flush();
+  const batch = await readBatch(path, 0, 200_000);
+  const unread = splitRecords(whole.subarray(offset)).records;
+  assert.deepEqual(batch.paths, [...unread, '/after']);
+  assert.equal(queue.truncatedBehindUs(), false);
 });

@@ -22,27 +22,27 @@ test('an unfinished record at the end is left for the next read', () => {
   assert.equal(consumed, 3);
 });
 
-test('readBatch reads only what follows the offset and removes duplicates', (t) => {
+test('readBatch reads only what follows the offset and removes duplicates', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'queue-test-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const file = join(dir, 'queue');
   writeFileSync(file, ['/x', '/y', '/x'].map(encodeRecord).join(''));
-  const first = readBatch(file, 0, 100);
+  const first = await readBatch(file, 0, 100);
   assert.deepEqual(first.paths, ['/x', '/y']);
   assert.equal(first.records, 3);
   appendFileSync(file, ['/z', '/x'].map(encodeRecord).join('') + '/partial');
-  const second = readBatch(file, first.nextOffset, 100);
+  const second = await readBatch(file, first.nextOffset, 100);
   assert.deepEqual(second.paths, ['/z', '/x']);
   assert.equal(second.records, 2);
   assert.equal(second.nextOffset, first.nextOffset + 6);
 });
 
-test('past the limit readBatch keeps no paths but still advances', (t) => {
+test('past the limit readBatch keeps no paths but still advances', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'queue-test-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const file = join(dir, 'queue');
   writeFileSync(file, Array.from({ length: 50 }, (_, i) => encodeRecord(`/f${i}`)).join(''));
-  const batch = readBatch(file, 0, 10);
+  const batch = await readBatch(file, 0, 10);
   assert.equal(batch.overLimit, true);
   assert.deepEqual(batch.paths, []);
   assert.equal(batch.records, 50);
@@ -59,7 +59,7 @@ describe('QueueFile refuses what could point it at another file', () => {
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  test('a queue path that is a symbolic link: one line naming the link, the target untouched', () => {
+  test('a queue path that is a symbolic link: one line naming the link, the target untouched', async () => {
     const parent = join(dir, 'link');
     mkdirSync(parent, { mode: 0o700 });
     const victim = join(dir, 'victim');
@@ -69,7 +69,7 @@ describe('QueueFile refuses what could point it at another file', () => {
       message: `queue file ${join(parent, 'queue')} is a symbolic link, which inotify-csync does not follow (it would empty the target): remove the link, or choose another --queue-file`,
     });
     assert.equal(readFileSync(victim, 'utf8'), 'precious\n');
-    assert.throws(() => readBatch(join(parent, 'queue'), 0, 10), { code: 'ELOOP' }, 'the reader does not follow it either');
+    await assert.rejects(() => readBatch(join(parent, 'queue'), 0, 10), { code: 'ELOOP' }, 'the reader does not follow it either');
   });
 
   test('a queue file with a second hard link is not emptied', () => {
@@ -115,7 +115,7 @@ describe('QueueFile refuses what could point it at another file', () => {
     });
   });
 
-  test('a directory the queue creates is 0700, and the reset keeps the unread tail through the descriptor', () => {
+  test('a directory the queue creates is 0700, and the reset keeps the unread tail through the descriptor', async () => {
     const parent = join(dir, 'made', 'here');
     const queue = queueIn(parent);
     queue.open();
@@ -124,6 +124,6 @@ describe('QueueFile refuses what could point it at another file', () => {
     queue.flush();
     assert.equal(queue.resetKeepingTail(encodeRecord('/a').length), Buffer.byteLength(['/b', '/c'].map(encodeRecord).join('')));
     queue.close();
-    assert.deepEqual(readBatch(join(parent, 'queue'), 0, 10).paths, ['/b', '/c']);
+    assert.deepEqual((await readBatch(join(parent, 'queue'), 0, 10)).paths, ['/b', '/c']);
   });
 });
