@@ -83,8 +83,11 @@ test('killed with SIGKILL while a peer\'s csync2 session and inotifywait run: no
   restarted = undefined;
   await daemon.ready();
   const pid = daemon.pid as number;
-  // A peer's connection: the daemon runs a real csync2 -i on it, which then waits for the peer's first request.
-  const socket = connect({ host: cluster.node(0).host, port: cluster.port });
+  // A peer's connection (from its address, with a first line): the daemon runs a real
+  // csync2 -i on it, which then waits for the peer's next request.
+  const socket = connect({ host: cluster.node(0).host, port: cluster.port, localAddress: cluster.node(1).host });
+  socket.on('error', () => {});
+  socket.write('CONFIG \n');
   try {
     const session = () => descendants(pid).some((child) => commandOf(child) === 'csync2' && argvOf(child).includes('-i'));
     await waitFor(() => session() && childRunning(pid, 'inotifywait') !== undefined, 'a csync2 -i session and inotifywait under the daemon', 10_000);
