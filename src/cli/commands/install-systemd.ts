@@ -7,6 +7,7 @@ import { locateCsync2Config, readCsync2Config, selectScope } from '../../config/
 import { findOnPath } from '../../daemon/preflight.js';
 import { EnvironmentError, UsageError } from '../../errors.js';
 import { controlCharacterIn, renderUnit } from '../../systemd/unit-file.js';
+import { formatDatabaseUrl, parseDatabaseUrl, redactDatabase } from '../../sync/csync2-database.js';
 import { installUnitFile } from '../../systemd/unit-install.js';
 import { SHIPPED_UNITS } from '../../systemd/unit-templates.js';
 import { VERSION } from '../../version.js';
@@ -98,6 +99,10 @@ export async function runInstallSystemd(options: OptionsOf<typeof INSTALL_SYSTEM
   ];
 
   if (csync2.port !== undefined && !/^\d+$/.test(csync2.port)) throw new UsageError(`install-systemd: -p ${csync2.port}: expected csync2's port number (e.g. -p 30865)`);
+  const secret = csync2.database === undefined ? undefined : parseDatabaseUrl(csync2.database);
+  if (secret?.password) {
+    throw new UsageError(`install-systemd: -D ${redactDatabase(csync2.database)} holds a password, and unit files are world-readable: nothing written; put it in root's ~/.pgpass (${secret.host || 'localhost'}:${secret.port ?? 5432}:*:${secret.user ?? 'csync2'}:PASSWORD, mode 0600) and pass -D ${formatDatabaseUrl({ ...secret, password: undefined })}`);
+  }
   const { roots, note } = await includeRoots(options.config, { ...csync2, host });
   for (const root of roots ?? []) refuseControlCharacters('the include root', root);
   // Without csync2's server the port is not ours: no socket unit, and the service does not ask for one.

@@ -211,6 +211,15 @@ describe('inotify-csync install-systemd', () => {
     await assert.rejects(readdir(unitDir), { code: 'ENOENT' }, 'nothing written');
   });
 
+  test('a database password in -D: refused, since unit files are world-readable; nothing written', async () => {
+    const unitDir = join(dir, 'units-password');
+    await assert.rejects(
+      installSystemd(['-N', 'host1', '--unit-dir', unitDir, '--config', config, '--exec', '/x', '--no-reload', '-D', 'pgsql://csync2:s3cret@127.0.0.1/'], captureIo()),
+      new UsageError("install-systemd: -D pgsql://csync2:***@127.0.0.1/ holds a password, and unit files are world-readable: nothing written; put it in root's ~/.pgpass (127.0.0.1:5432:*:csync2:PASSWORD, mode 0600) and pass -D pgsql://csync2@127.0.0.1/"),
+    );
+    await assert.rejects(readdir(unitDir), { code: 'ENOENT' }, 'nothing written');
+  });
+
   test('usage errors', async () => {
     await assert.rejects(installSystemd(['--bogus'], captureIo()), new UsageError('install-systemd: unknown option --bogus: see install-systemd --help'));
     await assert.rejects(installSystemd(['--unit-dir'], captureIo()), new UsageError('install-systemd: --unit-dir needs a value: see install-systemd --help'));
