@@ -39,11 +39,12 @@ export function formatStatus(status: DaemonStatus, now: number): string {
   const label = (name: string): string => `  ${name.padEnd(11)}`;
   const lines: string[] = [];
   lines.push(
-    `inotify-csync ${status.version} for host ${status.host}${status.database ? ` (csync2 on ${status.database})` : ''}: ${status.state}, PID ${status.pid}, up ${formatDuration(now - status.startedAt)} (since ${new Date(status.startedAt).toISOString()})`,
+    `inotify-csync ${status.version} for host ${status.host}: ${status.state}, PID ${status.pid}, up ${formatDuration(now - status.startedAt)} (since ${new Date(status.startedAt).toISOString()})`,
   );
   const roots = status.watchedRoots.length > 0 ? status.watchedRoots.join(', ') : '(none yet)';
   const watches = status.watchCount !== undefined ? `, ${plural(status.watchCount, 'inotify watch', 'inotify watches')}` : '';
   lines.push(`${label('watching')}${roots} (${plural(status.watchedRoots.length, 'root')}${watches})`);
+  if (status.database) lines.push(`${label('database')}csync2 on ${status.database === 'pgsql' ? 'PostgreSQL' : status.database === 'mysql' ? 'MariaDB' : 'SQLite'}`);
   for (const reached of status.watchLimitReached ?? []) lines.push(`${label('')}${watchLimitLine(reached, now)}`);
   const { queue } = status;
   lines.push(
@@ -72,7 +73,7 @@ export function formatStatus(status: DaemonStatus, now: number): string {
     const cut = server.lastCutShort ? `; last: ${server.lastCutShort.replace(/ at (\d+)$/, (_, at: string) => ` ${relativeTime(Number(at), now)}`)}` : '';
     const refused = server.lastRefused ? ` (last ${server.lastRefused.replace(/ at (\d+)$/, (_, at: string) => `, ${relativeTime(Number(at), now)}`)})` : '';
     lines.push(
-      `${label('csync2 port')}${plural(server.refused, 'connection')} from strangers refused${refused}, ${server.overCap} over the cap, ${server.silent} silent; ${plural(server.ended, 'session')} ended, ${server.long} long${cut}`,
+      `${label('port')}${plural(server.refused, 'connection')} from strangers refused${refused}, ${server.overCap} over the cap, ${server.silent} silent; ${plural(server.ended, 'session')} ended, ${server.long} long${cut}`,
     );
   }
   if (status.memory) {

@@ -153,6 +153,8 @@ export class Csync2Listener {
   /** Runs `csync2 -i` on the socket once the gate admits it; ends a session that stops making progress. */
   private async session(socket: Socket, address: string, peer: string): Promise<void> {
     const { children, sessionArgs, env, log } = this.options;
+    // The source port too: it tells this session from the peer's next one in the log.
+    const from = `${address}:${socket.remotePort ?? '?'}`;
     const accepted = performance.now();
     const ticket = await this.gate.admit();
     // pauseOnConnect: node never reads from the socket, so the child sees every byte.
@@ -166,7 +168,7 @@ export class Csync2Listener {
     try {
       session = children.start('csync2', ['-i', ...sessionArgs], { env, stdio: [socket, socket, 'pipe'], reject: false, buffer: true });
     } catch (error) {
-      log.warn(`SERVER: could not start csync2 -i for ${address}: ${(error as Error).message}`);
+      log.warn(`SERVER: could not start csync2 -i for ${from}: ${(error as Error).message}`);
     }
     // The child holds its own copy of the socket; ours must go, or the peer never sees the end of the session.
     socket.destroy();
@@ -180,10 +182,10 @@ export class Csync2Listener {
     const limits = new SessionLimits(session.pid, this.limitTimes, (why) => {
       this.stats.ended++;
       this.stats.lastCutShort = `${address}: ${why} at ${Date.now()}`;
-      log.warn(`SERVER: ended the csync2 session from ${address} (${peer}, PID ${running.pid ?? '?'}): ${why}`);
+      log.warn(`SERVER: ended the csync2 session from ${from} (${peer}, PID ${running.pid ?? '?'}): ${why}`);
       running.kill('SIGKILL');
     });
-    log.debug(`SERVER: session from ${address} (PID ${session.pid ?? '?'})`);
+    log.debug(`SERVER: session from ${from} (PID ${session.pid ?? '?'})`);
     const result = await session;
     limits.stop();
     ticket.end();
@@ -197,9 +199,9 @@ export class Csync2Listener {
     if (limits.ended) return;
     if (result.signal || (result.exitCode ?? 0) > 1) {
       // csync2 -i exits 0 or 1 (a refused request, answered to the peer); anything else is a crash.
-      log.warn(`SERVER: csync2 session from ${address} died: ${result.signal ? `killed by ${result.signal}` : `exit code ${result.exitCode}`}${said ? `: ${said}` : ''}; the peer retries its update`);
+      log.warn(`SERVER: csync2 session from ${from} died: ${result.signal ? `killed by ${result.signal}` : `exit code ${result.exitCode}`}${said ? `: ${said}` : ''}; the peer retries its update`);
     } else {
-      log.debug(`SERVER: session from ${address} done in ${Math.round(ran)} ms after ${Math.round(started - accepted)} ms at the gate${result.exitCode ? ` (exit code ${result.exitCode}${said ? `: ${said}` : ''})` : ''}`);
+      log.debug(`SERVER: session from ${from} done in ${Math.round(ran)} ms after ${Math.round(started - accepted)} ms at the gate${result.exitCode ? ` (exit code ${result.exitCode}${said ? `: ${said}` : ''})` : ''}`);
     }
   }
 
