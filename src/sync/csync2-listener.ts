@@ -3,6 +3,7 @@ import { InotifyCsyncError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import type { ChildProcesses } from '../process/child-processes.js';
 import { sessionProgress } from '../process/process-io.js';
+import { waitsReadingFd } from '../process/waits-on-peer.js';
 import { ConnectionAdmission, type AdmissionLimits, type PendingConnection } from './connection-admission.js';
 import { emptyListenerStats, PerAddressWarnings, type ListenerStats } from './listener-stats.js';
 import { PeerAddresses, plainAddress } from './peer-addresses.js';
@@ -47,7 +48,11 @@ export interface Csync2ListenerOptions {
  * that stops making progress is neither waited for nor kept.
  */
 export class Csync2Listener {
-  readonly gate = new SessionGate({ ioCount: (pid) => sessionProgress(pid), answered: (pid) => sessionAnswered(pid) });
+  readonly gate = new SessionGate({
+    ioCount: (pid) => sessionProgress(pid),
+    answered: (pid) => sessionAnswered(pid),
+    waitsOnPeer: (pid) => waitsReadingFd(pid, 0),
+  });
   readonly stats: ListenerStats = emptyListenerStats();
   private server: Server | undefined;
   private address: string | undefined;

@@ -34,7 +34,14 @@ export interface SessionGateOptions {
   stallMs?: number;
   /** Whether the session's csync2 has answered its peer yet (it does at once for a real peer). */
   answered?: (pid: number) => boolean;
-  /** A session that has not answered its peer after this long is not waited for. @default 2000 */
+  /** Whether the session's csync2 is blocked reading its peer; undefined where that cannot be told. */
+  waitsOnPeer?: (pid: number) => boolean | undefined;
+  /**
+   * A session that has not answered its peer after this long, and waits for
+   * the peer's bytes, is not waited for (a real peer sends its request at
+   * once). One that works meanwhile (csync2 opening a busy database) is.
+   * @default 2000
+   */
   unansweredStallMs?: number;
   /** How often a waiter looks for a stalled holder. @default 100 */
   pollMs?: number;
@@ -193,8 +200,9 @@ export class SessionGate {
 
   private sessionAtWork(holder: Holder): boolean {
     if (holder.progress.idleMs() >= this.stallMs) return false;
-    if (!holder.answered && holder.pid !== undefined) holder.answered = this.options.answered?.(holder.pid) ?? true;
-    return holder.answered || this.now() - holder.since < this.unansweredStallMs;
+    if (holder.answered || holder.pid === undefined || this.now() - holder.since < this.unansweredStallMs) return true;
+    holder.answered = this.options.answered?.(holder.pid) ?? true;
+    return holder.answered || this.options.waitsOnPeer?.(holder.pid) === false;
   }
 
   /** While someone waits, look again now and then: a holder may have stalled. */

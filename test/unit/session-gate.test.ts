@@ -174,7 +174,8 @@ test('a session whose csync2 has not answered its peer is waited for 2 s at most
   let now = 0;
   const io = new Map<number, number>();
   const answered = new Set<number>();
-  const gate = new SessionGate({ ioCount: (pid) => io.get(pid), answered: (pid) => answered.has(pid), stallMs: 5000, unansweredStallMs: 2000, pollMs: 5, now: () => now });
+  const waiting = new Set<number>([301]);
+  const gate = new SessionGate({ ioCount: (pid) => io.get(pid), answered: (pid) => answered.has(pid), waitsOnPeer: (pid) => waiting.has(pid), stallMs: 5000, unansweredStallMs: 2000, pollMs: 5, now: () => now });
   const silent = await gate.acquire('session');
   silent.setPid(301);
   io.set(301, 10);
@@ -194,6 +195,28 @@ test('a session whose csync2 has not answered its peer is waited for 2 s at most
   assert.equal(checked, true, 'past 2 s without an answer it no longer holds the check, though its counters move');
   (await check).end();
   silent.end();
+
+  // Not answered yet, but busy (csync2 opening a locked database), not reading its peer: waited for.
+  now = 10_000;
+  const busy = await gate.acquire('session');
+  busy.setPid(303);
+  io.set(303, 1);
+  let checkedBesideBusy = false;
+  const third = gate.acquire('check').then((ticket) => {
+    checkedBesideBusy = true;
+    return ticket;
+  });
+  now = 13_000;
+  io.set(303, 2);
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  assert.equal(checkedBesideBusy, false, 'an unanswered session that is not waiting for its peer is waited for past 2 s');
+  waiting.add(303);
+  now = 13_100;
+  io.set(303, 3);
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  assert.equal(checkedBesideBusy, true, 'once it waits for its peer without having answered, it is not');
+  (await third).end();
+  busy.end();
 
   const talking = await gate.acquire('session');
   talking.setPid(302);
