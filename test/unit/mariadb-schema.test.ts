@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { hideMysqlPassword } from '../../src/daemon/database-password.js';
 import { parseDatabaseUrl } from '../../src/sync/csync2-database.js';
+import { databaseProblem } from '../../src/sync/database-probe.js';
 import { csync2DatabaseName, mariadbProblemFix, mariadbSchemaSql, optionFileValue, sqlString } from '../../src/sync/mariadb-schema.js';
 
 test('csync2\'s database name for a mysql:// URL: the URL\'s own, else csync2_<host>[_<config>], other characters made _', () => {
@@ -32,6 +33,13 @@ test('what the mariadb client said becomes the fix', () => {
     "csync2 may not create or use csync2_a: grant it (GRANT ALL PRIVILEGES ON `csync2\\_%`.* TO 'csync2'@'10.0.0.%';)",
   );
   assert.match(mariadbProblemFix("ERROR 2002 (HY000): Can't connect to server on '127.0.0.1' (115)", url, 'csync2_a'), /nothing answers at 127\.0\.0\.1:3307/);
+});
+
+test('csync2\'s own refusal on MariaDB names a MariaDB fix, not a libpq password file', () => {
+  const denied = databaseProblem('mysql://csync2@127.0.0.1:3307/', "Failed to connect to database: Error: Access denied for user 'csync2'@'localhost' (using password: NO)\nCan't open database: mysql://csync2@127.0.0.1:3307/");
+  assert.match(denied, /: the password of csync2 is wrong or missing: put it in the -D URL \(the daemon hands it to csync2 in MYSQL_PWD/);
+  const grant = databaseProblem('mysql://csync2@127.0.0.1:3307/', "Failed to connect to database: Error: Access denied for user 'csync2'@'127.0.0.1' to database 'csync2_a'");
+  assert.match(grant, /: csync2 may not use csync2's database: grant it \(GRANT ALL PRIVILEGES ON `csync2\\_%`\.\* TO csync2@'THIS HOST';\)$/);
 });
 
 test('a mysql:// password moves to MYSQL_PWD: csync2 gets the URL without ":password" (libmariadb reads the variable only then)', () => {
