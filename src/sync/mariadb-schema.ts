@@ -109,6 +109,8 @@ export async function prepareMariadbSchema(options: {
   // libmariadb, as csync2 calls it, takes an empty host as localhost (the socket) and a missing port as 3306.
   lines.push(`host=${optionFileValue(url.host || 'localhost')}`);
   if (url.port !== undefined) lines.push(`port=${url.port}`);
+  // libmariadb takes localhost's socket from MYSQL_UNIX_PORT (else its built-in path); the client would take my.cnf's.
+  if (process.env.MYSQL_UNIX_PORT) lines.push(`socket=${optionFileValue(process.env.MYSQL_UNIX_PORT)}`);
   const optionFile = writeOptionFile(options.privateDir, `${lines.join('\n')}\n`);
   const timeoutMs = options.timeoutMs ?? 30_000;
   let result;
