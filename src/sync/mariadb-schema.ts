@@ -53,7 +53,8 @@ export function mariadbSchemaSql(database: string): string {
 /** The fix for what the mariadb client said, for one line an admin can act on. */
 export function mariadbProblemFix(said: string, url: DatabaseUrl, database: string): string {
   const user = url.user ?? 'root';
-  const where = `${url.host || 'localhost'}:${url.port ?? 3306}`;
+  // libmariadb reaches localhost through its socket, not TCP.
+  const where = !url.host || url.host === 'localhost' ? `localhost's socket ${process.env.MYSQL_UNIX_PORT ?? '/run/mysqld/mysqld.sock'}` : `${url.host}:${url.port ?? 3306}`;
   if (/ERROR 1045|Access denied for user .* \(using password/i.test(said)) return `the password of ${user} is wrong or missing: fix it in the -D URL`;
   if (/ERROR 1044|ERROR 1142|ERROR 1227|Access denied/i.test(said)) {
     // The server names the account it matched, host part included.

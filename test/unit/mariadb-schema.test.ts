@@ -33,6 +33,8 @@ test('what the mariadb client said becomes the fix', () => {
     "csync2 may not create or use csync2_a: grant it (GRANT ALL PRIVILEGES ON `csync2\\_%`.* TO 'csync2'@'10.0.0.%';)",
   );
   assert.match(mariadbProblemFix("ERROR 2002 (HY000): Can't connect to server on '127.0.0.1' (115)", url, 'csync2_a'), /nothing answers at 127\.0\.0\.1:3307/);
+  const local = parseDatabaseUrl('mysql://root@localhost/') ?? assert.fail();
+  assert.match(mariadbProblemFix("ERROR 2002 (HY000): Can't connect to local server through socket '/run/mysqld/mysqld.sock' (2)", local, 'csync2_a'), /nothing answers at localhost's socket /);
 });
 
 test('csync2\'s own refusal on MariaDB names a MariaDB fix, not a libpq password file', () => {
