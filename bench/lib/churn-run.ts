@@ -84,7 +84,11 @@ export async function runChurn(cleanup: Cleanup, kind: SystemKind, options: Chur
   const stopPg = cleanup.add(async () => pg?.stop());
   if (pg) log(`csync2 databases on PostgreSQL at 127.0.0.1:${pg.port} (one database per node)`);
   const maria = options.mariadb ? await PrivateMariadb.start() : undefined;
-  const stopMaria = cleanup.add(async () => maria?.stop());
+  const stopMaria = cleanup.add(async () => {
+    // The server's log outlives the run where logs are kept (a crash's stack trace is there).
+    if (maria && process.env.CHURN_LOG_DIR) cpSync(maria.serverLog, join(process.env.CHURN_LOG_DIR, 'mariadb-server.log'));
+    await maria?.stop();
+  });
   if (maria) log(`csync2 databases on MariaDB at 127.0.0.1:${maria.port} (one database per node)`);
   const databaseUrl = pg?.url ?? maria?.url;
   const cluster = await LocalCluster.create({ nodes: options.nodes, ...(databaseUrl ? { databaseUrl } : {}) });

@@ -47,7 +47,10 @@ export class PrivateMariadb {
     // The socket, pid file and log, where the server's own user may write them.
     const run = join(dir, 'run');
     await mkdir(run, { mode: 0o755 });
-    if (asRoot) for (const owned of [data, run]) await chown(owned, SERVER_USER.uid, SERVER_USER.gid);
+    // Its own directory for internal temporary tables (Aria files, for csync2's GROUP BY and ORDER BY on TEXT), not the shared /tmp.
+    const temp = join(run, 'tmp');
+    await mkdir(temp, { mode: 0o700 });
+    if (asRoot) for (const owned of [data, run, temp]) await chown(owned, SERVER_USER.uid, SERVER_USER.gid);
     const userArgs = asRoot ? [`--user=${SERVER_USER.name}`] : [];
     const password = options.password ?? randomBytes(12).toString('hex');
     try {
@@ -65,6 +68,7 @@ export class PrivateMariadb {
             ...userArgs,
             `--pid-file=${join(run, 'server.pid')}`,
             `--log-error=${join(run, 'server.log')}`,
+            `--tmpdir=${temp}`,
             '--innodb-buffer-pool-size=32M',
             '--innodb-flush-log-at-trx-commit=2',
             '--max-connections=200',
@@ -109,6 +113,11 @@ export class PrivateMariadb {
   async asRoot(sql: string): Promise<string> {
     const result = await execa(this.client, ['--no-defaults', `--socket=${join(this.dir, 'run', 'sock')}`, '--user=root', '--batch', '--skip-column-names', '-e', sql], { stdin: 'ignore' });
     return String(result.stdout);
+  }
+
+  /** The server's error log (a crash writes its stack trace there); gone after stop(). */
+  get serverLog(): string {
+    return join(this.dir, 'run', 'server.log');
   }
 
   /** The `-D` URL for csync2, with the password in it (csync2 names the database `csync2_<host>`). */
