@@ -14,8 +14,8 @@
  * --systems daemon,loop,other --big [--dirs N --files-per-dir N]
  * --daemon-arg=OPTION (repeatable) --freeze-peer I --freeze-at S --freeze-for S
  * --settle-deadline S --probe-deadline S
- * --db sqlite|sqlite-wal|pgsql (csync2's database: SQLite files, in WAL mode, or a
- * PostgreSQL server started for each run; --wal = --db sqlite-wal)
+ * --db sqlite|sqlite-wal|pgsql|mariadb (csync2's database: SQLite files, in WAL mode, or a
+ * PostgreSQL or MariaDB server started for each run; --wal = --db sqlite-wal)
  * --seeds N: N fresh seeds in a row (--seed replays one), each run printed, then the worst
  */
 import { randomInt } from 'node:crypto';
@@ -68,19 +68,19 @@ function positive(name: string, value: string | undefined): number {
 }
 
 /** --db (and the older --wal) as the run's database settings. */
-function databaseOptions(): { wal?: true; postgres?: true } {
+function databaseOptions(): { wal?: true; postgres?: true; mariadb?: true } {
   const db = args.db ?? (args.wal ? 'sqlite-wal' : 'sqlite');
   if (args.wal && db !== 'sqlite-wal') throw new Error(`--wal and --db ${db} disagree: --wal is --db sqlite-wal`);
   if (db === 'sqlite') return {};
   if (db === 'sqlite-wal') return { wal: true };
   if (db === 'pgsql') return { postgres: true };
-  if (db === 'mariadb' || db === 'mysql') throw new Error(`--db ${db}: csync2 2.0 cannot create its schema on MariaDB 10.11 ('recursive' is a reserved word there); not supported yet`);
-  throw new Error(`--db ${db}: expected sqlite, sqlite-wal or pgsql`);
+  if (db === 'mariadb' || db === 'mysql') return { mariadb: true };
+  throw new Error(`--db ${db}: expected sqlite, sqlite-wal, pgsql or mariadb`);
 }
 
 /** The database as the report names it. */
 function databaseName(options: ChurnOptions): string {
-  return options.postgres ? 'PostgreSQL' : options.wal ? 'SQLite WAL' : 'SQLite';
+  return options.postgres ? 'PostgreSQL' : options.mariadb ? 'MariaDB' : options.wal ? 'SQLite WAL' : 'SQLite';
 }
 
 function resolveOptions(): { options: ChurnOptions; systems: SystemKind[] } {

@@ -1,7 +1,10 @@
 import { join } from 'node:path';
 import { cpSync, mkdirSync, writeFileSync } from 'node:fs';
 import { LocalCluster } from '../../src/cluster/local-cluster.js';
+import { PrivateMariadb } from '../../src/cluster/private-mariadb.js';
 import { PrivatePostgres } from '../../src/cluster/private-postgres.js';
+import { ChildProcesses } from '../../src/process/child-processes.js';
+import { prepareMariadbSchema } from '../../src/sync/mariadb-schema.js';
 import { ChurnWriter, type WriterResult } from './churn-writer.js';
 import { probeLatency, type FreezeWindow, type ProbeLatency } from './churn-latency.js';
 import { ProbeRunner } from './churn-probes.js';
@@ -38,6 +41,8 @@ export interface ChurnOptions {
   wal?: boolean;
   /** csync2's databases on a PostgreSQL server started for the run (--db pgsql), one database per node. */
   postgres?: boolean;
+  /** csync2's databases on a MariaDB server started for the run (--db mariadb), one database per node. */
+  mariadb?: boolean;
   freeze?: FreezePlan;
   settings: SystemSettings;
 }
@@ -78,13 +83,24 @@ export async function runChurn(cleanup: Cleanup, kind: SystemKind, options: Chur
   const pg = options.postgres ? await PrivatePostgres.start() : undefined;
   const stopPg = cleanup.add(async () => pg?.stop());
   if (pg) log(`csync2 databases on PostgreSQL at 127.0.0.1:${pg.port} (one database per node)`);
-  const cluster = await LocalCluster.create({ nodes: options.nodes, ...(pg ? { databaseUrl: pg.url } : {}) });
+  const maria = options.mariadb ? await PrivateMariadb.start() : undefined;
+  const stopMaria = cleanup.add(async () => {
+    // The server's log outlives the run where logs are kept (a crash's stack trace is there).
+    if (maria && process.env.CHURN_LOG_DIR) cpSync(maria.serverLog, join(process.env.CHURN_LOG_DIR, 'mariadb-server.log'));
+    await maria?.stop();
+  });
+  if (maria) log(`csync2 databases on MariaDB at 127.0.0.1:${maria.port} (one database per node)`);
+  const databaseUrl = pg?.url ?? maria?.url;
+  const cluster = await LocalCluster.create({ nodes: options.nodes, ...(databaseUrl ? { databaseUrl } : {}) });
   const destroyCluster = cleanup.add(() => cluster.destroy());
   const destroy = async (): Promise<void> => {
     await destroyCluster();
     await stopPg();
+    await stopMaria();
   };
   try {
+    // Every system, not only the daemon, needs csync2's tables made for it on MariaDB.
+    if (maria) for (const node of cluster.nodes) await prepareMariadbSchema({ children: new ChildProcesses(), database: maria.url, host: node.host, privateDir: cluster.root });
     const setup = await prepareNodes(cluster, options.bigTree, log);
     if (options.wal) await useWalJournal(cluster, log);
     const roots = cluster.nodes.map((n) => n.dir);

@@ -20,8 +20,9 @@ import { InstanceLock, lockFilePath } from './instance-lock.js';
 import { CoalescedRun } from './coalesced-run.js';
 import { checkHostAddress, startCsync2Server } from './csync2-server.js';
 import { recoverDeadQueue } from './crash-recovery.js';
-import { hidePgsqlPassword, redactOwnCommandLine } from './database-password.js';
+import { hideMysqlPassword, hidePgsqlPassword, redactOwnCommandLine } from './database-password.js';
 import { probeDatabase } from '../sync/database-probe.js';
+import { prepareMariadbSchema } from '../sync/mariadb-schema.js';
 import { settingsLine, type ResolvedOptions } from './daemon-options.js';
 import { findOnPath, requireBinaries } from './preflight.js';
 import { withProgress } from './progress.js';
@@ -132,6 +133,7 @@ export class Daemon extends EventEmitter<DaemonEvents> {
     this.queue.prepareDirectory();
     const diedPid = await this.lock.acquire(options.csync2.host);
     options = this.options = this.keepDatabasePasswordPrivate(options);
+    if (databaseBackend(options.csync2.database) === 'mysql') await this.prepareMariadb(options);
     await probeDatabase({ children: this.children, passThrough: options.csync2.passThrough, database: options.csync2.database });
     log.withTag('config').info(`CONFIG: csync2's database: ${databaseBackend(options.csync2.database)} (${redactDatabase(options.csync2.database) ?? csync2DatabasePath(options.csync2.host, undefined, options.csync2.configName)})`);
 
@@ -290,6 +292,21 @@ export class Daemon extends EventEmitter<DaemonEvents> {
     this.emit('state', next);
   }
 
+  /** csync2 2.0 cannot create its own tables on MariaDB (`recursive` is reserved): the daemon creates them first. */
+  private async prepareMariadb(options: ResolvedOptions): Promise<void> {
+    const { csync2 } = options;
+    const prepared = await prepareMariadbSchema({
+      children: this.children,
+      database: csync2.database as string,
+      password: process.env.MYSQL_PWD,
+      host: csync2.host,
+      configName: csync2.configName,
+      privateDir: dirname(options.queueFile),
+    });
+    this.log.withTag('config').info(`CONFIG: csync2's MariaDB database ${prepared.database} has its tables (created with \`recursive\` quoted)`);
+    if (prepared.warning) this.log.withTag('config').warn(prepared.warning);
+  }
+
   /** A password in `-D pgsql://…` goes to a 0600 libpq password file beside the queue, off every command line; the URL gets the user and empty password csync2 needs. */
   private keepDatabasePasswordPrivate(options: ResolvedOptions): ResolvedOptions {
     const hidden = hidePgsqlPassword(options.csync2, dirname(options.queueFile));
@@ -298,7 +315,12 @@ export class Daemon extends EventEmitter<DaemonEvents> {
       process.env.PGPASSFILE = hidden.passFile;
       this.log.withTag('config').info(`CONFIG: the database password of -D is kept in ${hidden.passFile} (0600) for csync2, not on its command lines`);
     }
-    return hidden.csync2 === options.csync2 ? options : { ...options, csync2: hidden.csync2 };
+    const mysql = hideMysqlPassword(hidden.csync2);
+    if (mysql.password !== undefined) {
+      process.env.MYSQL_PWD = mysql.password;
+      this.log.withTag('config').info('CONFIG: the database password of -D is given to csync2 in its environment (MYSQL_PWD), not on its command lines');
+    }
+    return mysql.csync2 === options.csync2 ? options : { ...options, csync2: mysql.csync2 };
   }
 
   /** What `status` shows, taken now. */

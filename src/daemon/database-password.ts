@@ -24,8 +24,7 @@ export interface HiddenPassword<T> {
  * libpq password file in the private queue directory (0600), and csync2 is
  * given the URL without it: libpq then finds it there (csync2 passes an
  * empty password, and libpq looks an empty one up in PGPASSFILE).
- * MariaDB's client library reads no such file when csync2 connects, so a
- * `mysql://` password stays in the URL (the README says so).
+ * A `mysql://` password goes to MYSQL_PWD instead (hideMysqlPassword).
  */
 export function hidePgsqlPassword<T extends Csync2Options>(csync2: T, privateDir: string): HiddenPassword<T> {
   const url = csync2.database === undefined ? undefined : parseDatabaseUrl(csync2.database);
@@ -38,12 +37,32 @@ export function hidePgsqlPassword<T extends Csync2Options>(csync2: T, privateDir
   const bare = formatDatabaseUrl({ ...url, user: url.user ?? 'csync2', password: '' });
   const original = csync2.database as string;
   if (bare === original) return { csync2 };
-  const passThrough = csync2.passThrough.map((arg, index, all) => {
-    if (all[index - 1] === '-D' && arg === original) return bare;
-    if (arg === `-D${original}`) return `-D${bare}`;
+  const passThrough = replaceDatabaseArg(csync2.passThrough, original, bare);
+  return passFile ? { csync2: { ...csync2, database: bare, passThrough }, passFile } : { csync2: { ...csync2, database: bare, passThrough } };
+}
+
+/** `-D` swapped for another URL in csync2's options (`-D URL` and `-DURL`). */
+function replaceDatabaseArg(passThrough: readonly string[], original: string, next: string): string[] {
+  return passThrough.map((arg, index, all) => {
+    if (all[index - 1] === '-D' && arg === original) return next;
+    if (arg === `-D${original}`) return `-D${next}`;
     return arg;
   });
-  return passFile ? { csync2: { ...csync2, database: bare, passThrough }, passFile } : { csync2: { ...csync2, database: bare, passThrough } };
+}
+
+/**
+ * The same for `-D mysql://user:password@host/`: libmariadb, as csync2 2.0
+ * calls it (db_mysql.c), takes the password from the environment variable
+ * MYSQL_PWD when the URL has none, so csync2 is given the URL without
+ * `:password` (an empty one, `user:@`, would be used as is) and every child
+ * the variable; /proc/PID/environ is readable by root only.
+ */
+export function hideMysqlPassword<T extends Csync2Options>(csync2: T): { csync2: T; password?: string } {
+  const url = csync2.database === undefined ? undefined : parseDatabaseUrl(csync2.database);
+  if (!url || url.scheme !== 'mysql' || url.password === undefined || url.password === '') return { csync2 };
+  const bare = formatDatabaseUrl({ ...url, password: undefined });
+  const passThrough = replaceDatabaseArg(csync2.passThrough, csync2.database as string, bare);
+  return { csync2: { ...csync2, database: bare, passThrough }, password: url.password };
 }
 
 /** Our own command line without any `-D` password, for `ps` (Linux lets a process rewrite it). */

@@ -13,7 +13,11 @@ export function databaseProblem(database: string, said: string): string {
   const shown = redactDatabase(database);
   const detail = said.split('\n').map((line) => line.trim()).filter(Boolean).find((line) => !line.startsWith("Can't open database")) ?? said.trim();
   let fix: string;
-  if (/password authentication failed|Access denied/i.test(said)) {
+  if (url?.scheme === 'mysql' && /Access denied for user .* to database/i.test(said)) {
+    fix = `${user} may not use csync2's database: grant it (GRANT ALL PRIVILEGES ON \`csync2\\_%\`.* TO ${user}@'THIS HOST';)`;
+  } else if (url?.scheme === 'mysql' && /Access denied/i.test(said)) {
+    fix = `the password of ${user} is wrong or missing: put it in the -D URL (the daemon hands it to csync2 in MYSQL_PWD, off its command lines)`;
+  } else if (/password authentication failed|Access denied/i.test(said)) {
     fix = `the password of ${user} is wrong or missing: put it in root's libpq password file (~/.pgpass, mode 0600: ${where}:*:${user}:PASSWORD) or in the -D URL`;
   } else if (/Connection refused|could not connect|No such file or directory|Can't connect/i.test(said)) {
     fix = `nothing answers at ${where}: start the database server (systemctl start postgresql), or fix the host and port in -D`;
