@@ -190,6 +190,8 @@ export class SyncLoop {
     if (this.cursor.hasUnread) {
       if (this.burst.stillPouringIn(now, queue.appended)) return;
       const oldestAppendAt = this.burst.pendingSince;
+      // One term of a change's latency (bench:churn adds them up): how long its record waited for a batch.
+      if (oldestAppendAt !== undefined) this.options.log.debug(`BATCH: starts ${Math.round(now - oldestAppendAt)} ms after its oldest record`);
       this.burst.batchStarted(now);
       const paths = await this.readAndSync();
       if (oldestAppendAt !== undefined && paths > 0) this.options.onBatchChecked?.({ oldestAppendAt, paths });

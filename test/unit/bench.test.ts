@@ -48,8 +48,10 @@ test("the churn report reads csync2's time from the daemon's debug lines", () =>
       '[server] SERVER: session from 127.0.0.3:4411 done in 300 ms after 700 ms at the gate',
       '[sync] csync2 -M: ok in 5 ms',
     ],
-    ['[sync] csync2 -m: ok in 30 ms after 0 ms at the gate'],
+    ['[sync] csync2 -m: ok in 30 ms after 0 ms at the gate', '[sync] BATCH: starts 480 ms after its oldest record', '[sync] BATCH: starts 20 ms after its oldest record'],
   ]);
+  assert.equal(times.batchWaitMs?.n, 2);
+  assert.equal(times.batchWaitMs?.max, 480);
   assert.equal(times.checks.count, 2);
   assert.equal(times.checks.runMs.max, 120);
   assert.equal(times.updates.count, 2);
