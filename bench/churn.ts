@@ -155,7 +155,7 @@ function seedsSummary(results: Array<{ seed: number; runs: Partial<Record<System
       if (!run) continue;
       const { p50, p99, max } = run.probes.latency;
       lines.push(`${String(seed).padEnd(11)} ${run.kind.padEnd(8)} ${ms(p50).padEnd(11)} ${ms(p99).padEnd(10)} ${ms(max).padEnd(10)} ${(run.identicalAfterMs === undefined ? 'never' : ms(run.identicalAfterMs)).padEnd(17)} ${run.lost.count}`);
-      const w = worst.get(run.kind) ?? { p99: 0, max: 0, identical: 0, lost: 0, never: 0 };
+      const w = worst.get(run.kind) ?? { p99: 0, max: 0, identical: undefined, lost: 0, never: 0 };
       w.p99 = Math.max(w.p99, p99);
       w.max = Math.max(w.max, max);
       if (run.identicalAfterMs === undefined) w.never++;
@@ -164,7 +164,10 @@ function seedsSummary(results: Array<{ seed: number; runs: Partial<Record<System
       worst.set(run.kind, w);
     }
   }
-  for (const [kind, w] of worst) lines.push(`worst of ${results.length} seeds, ${kind}: probe p99 ${ms(w.p99)}, max ${ms(w.max)}, identical after ${ms(w.identical)}${w.never ? ` (never within the deadline in ${w.never} runs)` : ''}, ${w.lost} changes lost or reverted in all`);
+  for (const [kind, w] of worst) {
+    const identical = w.identical === undefined ? 'never identical within the deadline' : `identical after ${ms(w.identical)}${w.never ? ` (never within the deadline in ${w.never} runs)` : ''}`;
+    lines.push(`worst of ${results.length} seeds, ${kind}: probe p99 ${ms(w.p99)}, max ${ms(w.max)}, ${identical}, ${w.lost} changes lost or reverted in all`);
+  }
   return lines.join('\n');
 }
 
