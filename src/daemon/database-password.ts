@@ -1,6 +1,7 @@
-import { closeSync, constants, fchmodSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { renameSync, unlinkSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
+import { createPrivateFile } from '../process/private-file.js';
 import { formatDatabaseUrl, parseDatabaseUrl, redactArgs } from '../sync/csync2-database.js';
 import type { Csync2Options } from './daemon-options.js';
 
@@ -79,13 +80,7 @@ export function redactOwnCommandLine(argv: readonly string[] = process.argv): vo
 /** Written under a random name, created exclusively with mode 0600, then renamed into place. */
 function writePrivateFile(path: string, content: string): void {
   const temp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
-  const fd = openSync(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
-  try {
-    fchmodSync(fd, 0o600);
-    writeSync(fd, content);
-  } finally {
-    closeSync(fd);
-  }
+  createPrivateFile(temp, content);
   try {
     renameSync(temp, path);
   } catch (error) {

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, constants, fchmodSync, openSync, unlinkSync, writeSync } from 'node:fs';
+import { unlinkSync } from 'node:fs';
+import { createPrivateFile } from '../process/private-file.js';
 import { join } from 'node:path';
 import { ConfigError, EnvironmentError } from '../errors.js';
 import { findOnPath } from '../daemon/preflight.js';
@@ -69,13 +70,7 @@ export function mariadbProblemFix(said: string, url: DatabaseUrl, database: stri
 /** Written exclusively with mode 0600 under a random name in the daemon's private directory. */
 function writeOptionFile(dir: string, content: string): string {
   const path = join(dir, `mariadb-client.${randomBytes(6).toString('hex')}.cnf`);
-  const fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
-  try {
-    fchmodSync(fd, 0o600);
-    writeSync(fd, content);
-  } finally {
-    closeSync(fd);
-  }
+  createPrivateFile(path, content);
   return path;
 }
 

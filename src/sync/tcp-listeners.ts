@@ -12,12 +12,9 @@ export interface TcpListener {
   port: number;
 }
 
-/** The kernel's hex form of an address in /proc/net/tcp(6): each 32-bit word in host (little-endian) order. */
-export function hexOfAddress(address: string): string | undefined {
-  if (isIPv4(address)) {
-    const bytes = address.split('.').map(Number);
-    return Buffer.from(bytes).reverse().toString('hex').toUpperCase();
-  }
+/** An address's bytes in network order (4 for IPv4, 16 for IPv6, a zone id dropped); undefined for a name. */
+export function addressBytes(address: string): Buffer | undefined {
+  if (isIPv4(address)) return Buffer.from(address.split('.').map(Number));
   if (!isIPv6(address)) return undefined;
   // Expand :: and an embedded IPv4 tail into eight 16-bit groups.
   let text = address.replace(/%.*$/, '');
@@ -32,7 +29,19 @@ export function hexOfAddress(address: string): string | undefined {
   const groups = [...headGroups, ...Array<string>(8 - headGroups.length - tailGroups.length).fill('0'), ...tailGroups];
   const bytes = Buffer.alloc(16);
   groups.forEach((group, index) => bytes.writeUInt16BE(Number.parseInt(group, 16), index * 2));
-  return [0, 1, 2, 3].map((word) => bytes.readUInt32LE(word * 4)).map((word) => word.toString(16).toUpperCase().padStart(8, '0')).join('');
+  return bytes;
+}
+
+/** The kernel's hex form of an address in /proc/net/tcp(6): each 32-bit word in host byte order (little-endian by default). */
+export function hexOfAddress(address: string, little = true): string | undefined {
+  const bytes = addressBytes(address);
+  if (!bytes) return undefined;
+  const words: string[] = [];
+  for (let at = 0; at < bytes.length; at += 4) {
+    const word = little ? bytes.readUInt32LE(at) : bytes.readUInt32BE(at);
+    words.push(word.toString(16).toUpperCase().padStart(8, '0'));
+  }
+  return words.join('');
 }
 
 /** The listening sockets in the text of /proc/net/tcp or /proc/net/tcp6. */

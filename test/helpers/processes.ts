@@ -50,3 +50,23 @@ export function alive(pid: number): boolean {
 export function childRunning(pid: number, command: string): number | undefined {
   return descendants(pid).find((child) => commandOf(child) === command);
 }
+
+/**
+ * The command lines of the given processes and all their descendants, read
+ * every `everyMs` while it runs (csync2 calls last milliseconds); `stop()` ends it.
+ */
+export function sampleCommandLines(roots: () => number[], everyMs = 5): { lines: Set<string>; stop: () => void } {
+  const lines = new Set<string>();
+  const timer = setInterval(() => {
+    for (const root of roots()) {
+      for (const pid of [root, ...descendants(root)]) {
+        try {
+          lines.add(readFileSync(`/proc/${pid}/cmdline`, 'latin1'));
+        } catch {
+          // ended meanwhile
+        }
+      }
+    }
+  }, everyMs);
+  return { lines, stop: () => clearInterval(timer) };
+}

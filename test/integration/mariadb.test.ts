@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -9,7 +8,7 @@ import { mariadbServerBinaries, PrivateMariadb } from '../../src/cluster/private
 import { ChildProcesses } from '../../src/process/child-processes.js';
 import { prepareMariadbSchema } from '../../src/sync/mariadb-schema.js';
 import { runCli } from '../helpers/cli.js';
-import { descendants } from '../helpers/processes.js';
+import { sampleCommandLines } from '../helpers/processes.js';
 import { holds, waitFor } from '../helpers/wait.js';
 
 const skip = mariadbServerBinaries() ? false : 'MariaDB is not installed (apt-get install -y mariadb-server; .ci/run installs it)';
@@ -71,19 +70,10 @@ describe('csync2 on MariaDB', { skip }, () => {
     for (const db of ['csync2_127_0_0_2', 'csync2_127_0_0_3']) {
       assert.equal((await maria.asRoot(`SELECT DEFAULT_CHARACTER_SET_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = '${db}'`)).trim(), 'binary');
     }
-    const commandLines = new Set<string>();
-    const cmdline = (pid: number): string => {
-      try {
-        return readFileSync(`/proc/${pid}/cmdline`, 'latin1');
-      } catch {
-        return '';
-      }
-    };
     // Read while they run: the csync2 calls last milliseconds.
-    const sampler = setInterval(() => {
-      for (const daemon of daemons) for (const pid of [daemon.pid as number, ...descendants(daemon.pid as number)]) commandLines.add(cmdline(pid));
-    }, 5);
-    after(() => clearInterval(sampler));
+    const sampled = sampleCommandLines(() => daemons.map((daemon) => daemon.pid as number));
+    const commandLines = sampled.lines;
+    after(() => sampled.stop());
     const latin1 = Buffer.from([0x71, 0xe9, 0x2e, 0x74, 0x78, 0x74]); // "qé.txt" in Latin-1
     for (let i = 0; i < 5; i++) {
       await writeFile(join(a, `from-a-${i}.txt`), `a ${i}\n`);
@@ -105,7 +95,7 @@ describe('csync2 on MariaDB', { skip }, () => {
     await waitFor(() => holds(join(a, 'Case.txt'), 'changed on B\n'), 'the change of Case.txt on node A', 20_000);
     await waitFor(async () => !(await readdir(a)).includes('from-a-0.txt'), 'from-a-0.txt deleted on node A', 20_000);
     assert.equal(await readFile(join(a, 'case.txt'), 'utf8'), 'lower\n', 'case.txt is a file of its own');
-    clearInterval(sampler);
+    sampled.stop();
     assert.ok([...commandLines].some((line) => line.includes(`mysql://csync2@127.0.0.1:${maria.port}/`)), 'csync2 children were seen with the URL without the password');
     assert.ok([...commandLines].every((line) => !line.includes(password)), 'no command line holds the password');
     for (const daemon of daemons) {

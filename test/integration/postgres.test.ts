@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -9,7 +8,7 @@ import { LocalCluster } from '../../src/cluster/local-cluster.js';
 import { postgresBinDir, PrivatePostgres } from '../../src/cluster/private-postgres.js';
 import type { DaemonStatus } from '../../src/daemon/status-snapshot.js';
 import { runCli } from '../helpers/cli.js';
-import { descendants } from '../helpers/processes.js';
+import { sampleCommandLines } from '../helpers/processes.js';
 import { holds, waitFor } from '../helpers/wait.js';
 
 const bin = await postgresBinDir();
@@ -38,18 +37,9 @@ describe('csync2 on PostgreSQL', { skip }, () => {
     await Promise.all(daemons.map((daemon) => daemon.ready()));
     const a = cluster.node(0).dir;
     const b = cluster.node(1).dir;
-    const commandLines = new Set<string>();
-    const cmdline = (pid: number): string => {
-      try {
-        return readFileSync(`/proc/${pid}/cmdline`, 'latin1');
-      } catch {
-        return '';
-      }
-    };
     // Read while they run: the csync2 calls last milliseconds.
-    const sampler = setInterval(() => {
-      for (const daemon of daemons) for (const pid of [daemon.pid as number, ...descendants(daemon.pid as number)]) commandLines.add(cmdline(pid));
-    }, 5);
+    const sampled = sampleCommandLines(() => daemons.map((daemon) => daemon.pid as number));
+    const commandLines = sampled.lines;
     try {
       for (let i = 0; i < 5; i++) {
         await writeFile(join(a, `from-a-${i}.txt`), `a ${i}\n`);
@@ -60,7 +50,7 @@ describe('csync2 on PostgreSQL', { skip }, () => {
         await waitFor(() => holds(join(a, `from-b-${i}.txt`), `b ${i}\n`), `from-b-${i}.txt on node A`, 10_000);
       }
     } finally {
-      clearInterval(sampler);
+      sampled.stop();
     }
     assert.ok([...commandLines].some((line) => line.includes('pgsql://csync2:@127.0.0.1')), 'csync2 children were seen with the database URL');
     assert.ok([...commandLines].every((line) => !line.includes(pg.password)), 'no command line holds the password');
